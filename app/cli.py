@@ -1,0 +1,107 @@
+"""The `dangol` command: dev, web, worker, migrate, webhook trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from app.core.config import get_settings
+from app.core.logging import configure_logging
+
+
+@click.group()
+def main() -> None:
+    """Dangol: loyalty, referrals and retention for Shopify shops."""
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="web port")
+@click.option("--smtp-port", default=1025, show_default=True, help="local SMTP server port")
+def dev(port: int, smtp_port: int) -> None:
+    """Everything on one machine: web, worker, SQLite, embedded Redis, local mail and the dev store."""
+    from app.dev import run_dev
+
+    sys.exit(run_dev(port=port, smtp_port=smtp_port))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def web(host: str, port: int) -> None:
+    """Serve the HTTP app."""
+    import uvicorn
+
+    from app.http.main import create_app
+
+    settings = get_settings()
+    _require_credentials()
+    configure_logging()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+def worker() -> None:
+    """Run the arq worker; it restarts itself when Redis goes away and comes back."""
+    from app.worker import supervise
+
+    _require_credentials()
+    configure_logging()
+    asyncio.run(supervise(get_settings()))
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    click.echo(f"database at the newest revision ({settings.database_url})")
+
+
+@main.group()
+def webhook() -> None:
+    """Webhook tools."""
+
+
+@webhook.command("trigger")
+@click.option("--topic", required=True, help="e.g. orders/paid")
+@click.option("--address", required=True, help="where to POST, e.g. http://127.0.0.1:8000/webhooks")
+@click.option("--shop", default=None, help="shop domain (default: the dev store's demo shop)")
+@click.option(
+    "--payload",
+    "payload_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON body to send (default: a sample for the topic)",
+)
+@click.option("--api-version", default=None, help="X-Shopify-API-Version (default: SHOPIFY_API_VERSION)")
+def trigger(topic: str, address: str, shop: str | None, payload_file: Path | None, api_version: str | None) -> None:
+    """Send a correctly signed webhook, like `shopify app webhook trigger`."""
+    from app.devstore.webhooks import send_sample_webhook
+
+    status, body = asyncio.run(
+        send_sample_webhook(
+            get_settings(),
+            topic=topic,
+            address=address,
+            shop=shop,
+            body=payload_file.read_bytes() if payload_file else None,
+            api_version=api_version,
+        )
+    )
+    click.echo(f"{status} {body}".strip())
+    sys.exit(0 if 200 <= status < 300 else 1)
+
+
+def _require_credentials() -> None:
+    settings = get_settings()
+    if not settings.shopify_api_key or not settings.shopify_api_secret.get_secret_value():
+        raise click.UsageError("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set (`dangol dev` sets dev values)")
+
+
+if __name__ == "__main__":
+    main()

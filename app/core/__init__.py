@@ -1,0 +1,1 @@
+"""Framework-free kernel: settings, database, deferred jobs, clock, logging. Imports nothing from the project."""

@@ -1,0 +1,98 @@
+"""Settings: every knob of CONTRACT.md's configuration table, read from the environment or `.env`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What the app asks for at install: orders for points, customers for members and tags,
+# discounts for rewards, the app proxy for the storefront, store credit for credit rewards.
+DEFAULT_SCOPES = ",".join(
+    [
+        "read_orders",
+        "read_customers",
+        "write_customers",
+        "write_discounts",
+        "write_app_proxy",
+        "write_store_credit_account_transactions",
+    ]
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="")
+
+    shopify_api_key: str = ""
+    shopify_api_secret: SecretStr = SecretStr("")
+    # Shopify signs with the old secret for up to an hour after a rotation.
+    shopify_api_secret_previous: SecretStr | None = None
+    shopify_scopes: str = DEFAULT_SCOPES
+    shopify_api_version: str = "2026-04"
+    shopify_api_base_url: str | None = None
+
+    app_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///var/dangol.db"
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Dangol <no-reply@localhost>"
+    dangol_encryption_key: SecretStr | None = None
+
+    # "production" refuses to start without DANGOL_ENCRYPTION_KEY instead of generating one.
+    dangol_env: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    # Mounts the local dev store at /devstore; `dangol dev` turns it on.
+    dangol_dev_store: bool = False
+
+    # Webhook intake: commits are shared by requests arriving within this window.
+    inbox_linger_seconds: float = 0.001
+    inbox_max_batch: int = 256
+    # Worker: inbox rows claimed per transaction, and the sweeper's look-back.
+    inbox_claim_batch: int = 200
+    inbox_sweep_every_seconds: int = 10
+    inbox_max_attempts: int = 8
+    webhook_job_timeout_seconds: int = 30
+    # Reconciliation overlaps the previous window so clock skew cannot hide an order.
+    reconcile_every_minutes: int = 15
+    reconcile_overlap_minutes: int = 5
+    # Tokens are refreshed this long before Shopify's expiry.
+    token_refresh_margin_seconds: int = 600
+
+    @field_validator("app_url", "shopify_api_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        secrets = [self.shopify_api_secret.get_secret_value()]
+        if self.shopify_api_secret_previous and self.shopify_api_secret_previous.get_secret_value():
+            secrets.append(self.shopify_api_secret_previous.get_secret_value())
+        return [s for s in secrets if s]
+
+    @property
+    def previous_secret(self) -> str | None:
+        if self.shopify_api_secret_previous is None:
+            return None
+        return self.shopify_api_secret_previous.get_secret_value() or None
+
+    @property
+    def reconcile_overlap(self) -> timedelta:
+        return timedelta(minutes=self.reconcile_overlap_minutes)
+
+    @property
+    def scopes(self) -> list[str]:
+        return [s.strip() for s in self.shopify_scopes.split(",") if s.strip()]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

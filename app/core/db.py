@@ -1,0 +1,119 @@
+"""Database engine, sessions and the unit of work that commits once and then sends deferred jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import SQLModel
+
+from app.core import jobs
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _normalised(url: str, *, asynchronous: bool) -> str:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        driver = "aiosqlite" if asynchronous else "pysqlite"
+        return parsed.set(drivername=f"sqlite+{driver}").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported DATABASE_URL backend {backend!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def async_url(url: str) -> str:
+    return _normalised(url, asynchronous=True)
+
+
+def sync_url(url: str) -> str:
+    return _normalised(url, asynchronous=False)
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_sqlite(sync_engine: Any) -> None:
+    """WAL for concurrent readers, a long busy timeout, and BEGIN IMMEDIATE so two writers queue
+    on the lock up front instead of failing when a reader upgrades (SQLite's "database is locked")."""
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    ensure_sqlite_directory(url)
+    engine = create_async_engine(async_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine.sync_engine)
+    return engine
+
+
+class Database:
+    """One engine and its session factory; web and worker each hold one."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Open a transaction, commit once at the end, then send the jobs deferred inside it.
+        Nothing reaches the queue unless the commit succeeded."""
+        token = jobs.begin_collecting()
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+            deferred = jobs.collected()
+        finally:
+            jobs.end_collecting(token)
+        await jobs.send(deferred)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on any unique key: duplicates are no-ops, never check-then-insert."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise ValueError(f"unsupported dialect {dialect}")

@@ -1,0 +1,128 @@
+"""`dangol dev`: the whole product on one machine, with embedded defaults and nothing to set up.
+
+SQLite under var/, an embedded Redis, a local SMTP server that keeps mail, the web app with the
+local dev store mounted, and a worker; a demo shop is installed through the real OAuth flow.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from app.devstore.webhooks import DEMO_SHOP
+
+DEV_API_KEY = "dangol-dev-client-id"
+DEV_API_SECRET = "dangol-dev-client-secret"
+DEMO_CUSTOMERS = [("Jiwoo", "Kim", "jiwoo@example.com"), ("Alex", "Rivera", "alex@example.com")]
+
+
+def dev_environment(port: int, smtp_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    app_url = f"http://127.0.0.1:{port}"
+    env.setdefault("SHOPIFY_API_KEY", DEV_API_KEY)
+    env.setdefault("SHOPIFY_API_SECRET", DEV_API_SECRET)
+    env.setdefault("APP_URL", app_url)
+    env.setdefault("SHOPIFY_API_BASE_URL", f"{app_url}/devstore")
+    env.setdefault("SMTP_URL", f"smtp://127.0.0.1:{smtp_port}")
+    env["DANGOL_DEV_STORE"] = "1"
+    return env
+
+
+def run_dev(port: int = 8000, smtp_port: int = 1025) -> int:
+    env = dev_environment(port, smtp_port)
+    os.environ.update(env)
+    from app.core.config import get_settings
+    from app.embedded_redis import embedded_redis_url
+    from app.mail.devserver import start_smtp_server
+    from app.migrate import upgrade
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    var = Path(settings.var_dir)
+    print("Dangol dev: preparing the database …", flush=True)
+    upgrade(settings.database_url)
+    if not settings.redis_url:
+        env["REDIS_URL"] = embedded_redis_url(var)
+    smtp = start_smtp_server(var / "mail", port=smtp_port)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--port", str(port)], env=env),
+        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env),
+    ]
+    try:
+        _wait_healthy(f"{settings.app_url}/healthz")
+        _install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
+        _print_urls(settings.app_url, env, smtp_port)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        smtp.stop()
+        print("Dangol dev: stopped.", flush=True)
+
+
+def _wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the web process did not become healthy at {url}")
+
+
+def _install_demo_shop(app_url: str, store_url: str) -> None:
+    """Install through the real authorization-code flow, as a merchant's click would."""
+    with httpx.Client(timeout=10, follow_redirects=False) as client:
+        begin = client.get(f"{app_url}/auth", params={"shop": DEMO_SHOP})
+        authorize = urlsplit(begin.headers["location"])
+        query = dict(parse_qsl(authorize.query)) | {"shop": DEMO_SHOP}
+        approved = client.get(f"{store_url}/admin/oauth/authorize?{urlencode(query)}")
+        finished = client.get(approved.headers["location"])
+        if finished.status_code != 302:
+            raise RuntimeError(f"demo install failed: {finished.status_code} {finished.text}")
+        home = client.get(f"{store_url}/")
+        for first, last, email in DEMO_CUSTOMERS:
+            if email not in home.text:
+                client.post(
+                    f"{store_url}/shops/{DEMO_SHOP}/customers",
+                    data={"first_name": first, "last_name": last, "email": email},
+                )
+
+
+def _print_urls(app_url: str, env: dict[str, str], smtp_port: int) -> None:
+    store = env["SHOPIFY_API_BASE_URL"]
+    print(
+        f"""
+Dangol is running.
+
+  Dev store (place orders, watch points)  {store}/
+  Dangol in the shop's admin              {store}/admin/apps/{env["SHOPIFY_API_KEY"]}?shop={DEMO_SHOP}
+  A shopper's loyalty page                {store}/ → Customers → loyalty page
+  Mail kept by the local SMTP server      {store}/mail   (SMTP on 127.0.0.1:{smtp_port})
+  Health                                  {app_url}/healthz
+  API docs                                {app_url}/docs
+  Send a webhook                          dangol webhook trigger --topic orders/paid --address {app_url}/webhooks
+
+Press Ctrl-C to stop everything.
+""",
+        flush=True,
+    )

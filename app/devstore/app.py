@@ -1,0 +1,255 @@
+"""The dev store's HTTP face: Shopify's token endpoint and Admin GraphQL, plus pages to click through
+(a shop's orders, the storefront through the app proxy, the app embedded in an admin frame)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import jwt
+import orjson
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader
+
+from app.core.config import Settings
+from app.devstore.graphql_api import execute
+from app.devstore.payloads import order_payload, refund_payload
+from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
+from app.devstore.state import DevLine, DevShop, DevStore
+from app.devstore.webhooks import deliver
+from app.mail.devserver import kept_mail
+from app.shopify.subscriptions import graphql_topic, subscribed_topics
+from frontend.pages import TEMPLATES
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+
+pages = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates", TEMPLATES]), autoescape=True)
+
+
+def _oauth_error(code: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": code, "error_description": description}, status_code=status)
+
+
+def create_devstore(
+    settings: Settings, store: DevStore | None = None, webhook_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """`webhook_transport` lets tests deliver webhooks in-process instead of over a port."""
+    store = store or DevStore(Path(settings.var_dir) / "devstore.json")
+    api = FastAPI(title="Dangol dev store", docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.store = store
+    api.state.received = []  # GraphQL operations answered, for tests and the curious
+    secret = settings.shopify_api_secret.get_secret_value()
+
+    def credentials_ok(body: dict[str, Any]) -> bool:
+        return body.get("client_id") == settings.shopify_api_key and body.get("client_secret") == secret
+
+    @api.post("/admin/oauth/access_token")
+    async def access_token(request: Request) -> Response:
+        body = await _form_or_json(request)
+        if not credentials_ok(body):
+            return _oauth_error("invalid_client", "client_id or client_secret is wrong", 401)
+        expiring = str(body.get("expiring", "0")) == "1"
+        grant_type = body.get("grant_type")
+        if grant_type == "refresh_token":
+            answer = store.rotate(str(body.get("refresh_token", "")))
+            return JSONResponse(answer) if answer else _oauth_error("invalid_grant", "refresh token is not valid")
+        if grant_type == TOKEN_EXCHANGE:
+            return _token_exchange(store, settings, body, expiring)
+        grant = store.redeem_code(str(body.get("code", "")))
+        if grant is None:
+            return _oauth_error("invalid_grant", "authorization code is invalid or was used")
+        store.ensure_shop(grant.shop)
+        return JSONResponse(store.grant_tokens(grant.shop, grant.scope, expiring=expiring))
+
+    @api.get("/admin/oauth/authorize")
+    async def authorize(
+        request: Request, client_id: str, redirect_uri: str, scope: str = "", state: str = "", shop: str | None = None
+    ) -> Response:
+        """The merchant approves at once: back to the app with a code and a signed query."""
+        domain = shop or request.headers.get("x-forwarded-host")
+        if client_id != settings.shopify_api_key or not domain:
+            return _oauth_error("invalid_request", "unknown client_id or shop")
+        store.ensure_shop(domain)
+        params = {
+            "code": store.issue_code(domain, scope),
+            "shop": domain,
+            "state": state,
+            "timestamp": str(int(time.time())),
+            "host": domain,
+        }
+        params["hmac"] = oauth_query_hmac(params, secret)
+        return RedirectResponse(f"{redirect_uri}?{urlencode(params)}", status_code=302)
+
+    @api.post("/admin/api/{version}/graphql.json")
+    async def admin_graphql(version: str, request: Request) -> Response:
+        domain = store.shop_for_token(request.headers.get("x-shopify-access-token", ""))
+        if domain is None:
+            return JSONResponse(
+                {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+                status_code=401,
+            )
+        try:
+            body = orjson.loads(await request.body())
+            query = body["query"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return JSONResponse({"errors": "Bad Request"}, status_code=400)
+        answer = await execute(store, store.shop(domain), query, body.get("variables"), body.get("operationName"))
+        api.state.received.append(
+            {
+                "shop": domain,
+                "version": version,
+                "query": query,
+                "variables": body.get("variables"),
+                "errors": answer.get("errors"),
+            }
+        )
+        return JSONResponse(answer)
+
+    # --- pages --------------------------------------------------------------------------------
+
+    async def announce(shop: DevShop, topic: str, payload: dict[str, Any]) -> None:
+        """Deliver to each subscription for the topic: the shop's own and the app's TOML ones."""
+        urls = {s.callback_url for s in shop.subscriptions if s.topic == graphql_topic(topic)}
+        if topic in subscribed_topics():
+            urls.add(f"{settings.app_url}/webhooks")
+        async with httpx.AsyncClient(transport=webhook_transport, timeout=10) as client:
+            for url in sorted(urls):
+                for attempt in range(3):
+                    try:
+                        response = await deliver(
+                            client,
+                            url,
+                            topic,
+                            shop.domain,
+                            payload,
+                            secret=secret,
+                            api_version=settings.shopify_api_version,
+                        )
+                        if response.status_code < 500:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2 * (attempt + 1))
+
+    @api.get("/", response_class=HTMLResponse, name="home")
+    async def home() -> HTMLResponse:
+        return HTMLResponse(
+            pages.get_template("devstore_home.html").render(
+                shops=list(store.state.shops.values()),
+                app_url=settings.app_url,
+                api_key=settings.shopify_api_key,
+            )
+        )
+
+    @api.post("/shops/{domain}/orders")
+    async def place_order(
+        request: Request, domain: str, customer_id: int = Form(0), amount: str = Form("25.00"), paid: bool = Form(True)
+    ) -> Response:
+        shop = store.shop(domain)
+        try:
+            price = Decimal(amount).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            return _oauth_error("invalid_amount", "amount must be a number")
+        order = store.place_order(
+            domain, customer_id=customer_id or None, paid=paid, lines=[DevLine(title="Dev store item", price=price)]
+        )
+        await announce(shop, "orders/create", order_payload(shop, order))
+        if paid:
+            await announce(shop, "orders/paid", order_payload(shop, order))
+        return RedirectResponse(request.url_for("home"), status_code=303)
+
+    @api.post("/shops/{domain}/orders/{order_id}/{action}")
+    async def order_action(
+        request: Request, domain: str, order_id: int, action: str, amount: str = Form("0")
+    ) -> Response:
+        shop = store.shop(domain)
+        if action == "pay":
+            order = store.mark_paid(domain, order_id)
+            await announce(shop, "orders/paid", order_payload(shop, order))
+        elif action == "refund":
+            order, refund = store.refund(domain, order_id, Decimal(amount or "0"))
+            await announce(shop, "refunds/create", refund_payload(order, refund))
+            await announce(shop, "orders/updated", order_payload(shop, order))
+        elif action == "cancel":
+            order = store.cancel(domain, order_id)
+            await announce(shop, "orders/cancelled", order_payload(shop, order))
+        return RedirectResponse(request.url_for("home"), status_code=303)
+
+    @api.post("/shops/{domain}/customers")
+    async def add_customer(
+        request: Request, domain: str, first_name: str = Form(...), last_name: str = Form(""), email: str = Form(...)
+    ) -> Response:
+        store.add_customer(domain, first_name, last_name, email)
+        return RedirectResponse(request.url_for("home"), status_code=303)
+
+    @api.get("/shops/{domain}/apps/loyalty/{path:path}")
+    async def storefront(domain: str, path: str, request: Request) -> Response:
+        """Shopify's app proxy: sign the query and forward to the app's /proxy."""
+        params = {k: v for k, v in request.query_params.items() if k != "customer_id"}
+        params |= {
+            "shop": domain,
+            "logged_in_customer_id": request.query_params.get("customer_id", ""),
+            "path_prefix": "/apps/loyalty",
+            "timestamp": str(int(time.time())),
+        }
+        params["signature"] = app_proxy_signature(params, secret)
+        target = f"{settings.app_url}/proxy{'/' + path if path else ''}?{urlencode(params)}"
+        async with httpx.AsyncClient(transport=webhook_transport, timeout=10) as client:
+            response = await client.get(target)
+        return Response(
+            response.content, status_code=response.status_code, media_type=response.headers.get("content-type")
+        )
+
+    @api.get("/mail", response_class=HTMLResponse)
+    async def mail() -> HTMLResponse:
+        """Every mail the local SMTP server kept, newest first."""
+        return HTMLResponse(
+            pages.get_template("devstore_mail.html").render(mails=kept_mail(Path(settings.var_dir) / "mail"))
+        )
+
+    @api.get("/admin/apps/{api_key}", response_class=HTMLResponse)
+    async def embedded_admin(api_key: str, shop: str) -> HTMLResponse:
+        """Plays the Shopify admin: frames the app with a fresh ID token."""
+        token = session_token(shop, settings.shopify_api_key, secret)
+        src = f"{settings.app_url}/admin?{urlencode({'shop': shop, 'host': shop, 'embedded': '1', 'id_token': token})}"
+        return HTMLResponse(pages.get_template("devstore_admin.html").render(shop=shop, src=src))
+
+    return api
+
+
+def _token_exchange(store: DevStore, settings: Settings, body: dict[str, Any], expiring: bool) -> Response:
+    if body.get("subject_token_type") != ID_TOKEN or body.get("requested_token_type") != OFFLINE_TOKEN:
+        return _oauth_error("invalid_request", "only ID token → offline token exchanges are supported here")
+    try:
+        claims = jwt.decode(
+            str(body.get("subject_token", "")),
+            settings.shopify_api_secret.get_secret_value(),
+            algorithms=["HS256"],
+            audience=settings.shopify_api_key,
+            leeway=10,
+        )
+    except jwt.PyJWTError:
+        return _oauth_error("invalid_subject_token", "the session token is invalid or expired")
+    domain = str(claims.get("dest", "")).removeprefix("https://")
+    store.ensure_shop(domain)
+    return JSONResponse(store.grant_tokens(domain, settings.shopify_scopes, expiring=expiring))
+
+
+async def _form_or_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    form = await request.form()
+    return {k: v for k, v in form.items()}

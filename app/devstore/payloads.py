@@ -1,0 +1,154 @@
+"""REST-shaped webhook bodies for the dev store's orders, and a sample for any topic we handle.
+
+Written for Dangol from Shopify's published field names; values are the dev store's own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from app.core.clock import utcnow
+from app.devstore.state import DevCustomer, DevLine, DevOrder, DevRefund, DevShop
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, Any]:
+    money = {"amount": f"{amount:.2f}", "currency_code": currency}
+    return {"shop_money": money, "presentment_money": money}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def customer_payload(customer: DevCustomer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "admin_graphql_api_id": customer.gid,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+    }
+
+
+def refund_payload(order: DevOrder, refund: DevRefund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "admin_graphql_api_id": f"gid://shopify/Refund/{refund.id}",
+        "order_id": order.id,
+        "created_at": _iso(refund.created_at),
+        "processed_at": _iso(refund.created_at),
+        "note": None,
+        "refund_line_items": [
+            {
+                "id": refund.id + i,
+                "quantity": 1,
+                "subtotal": float(amount),
+                "subtotal_set": _money(amount, order.currency),
+                "total_tax": 0,
+                "total_tax_set": _money(Decimal(0), order.currency),
+            }
+            for i, amount in enumerate(refund.line_subtotals)
+        ],
+        "transactions": [],
+        "order_adjustments": [],
+    }
+
+
+def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
+    customer = shop.customers.get(order.customer_id) if order.customer_id else None
+    current = order.current_subtotal
+    return {
+        "id": order.id,
+        "admin_graphql_api_id": order.gid,
+        "name": order.name,
+        "order_number": order.number,
+        "email": customer.email if customer else None,
+        "created_at": _iso(order.created_at),
+        "updated_at": _iso(order.updated_at),
+        "processed_at": _iso(order.processed_at),
+        "cancelled_at": _iso(order.cancelled_at),
+        "cancel_reason": "customer" if order.cancelled_at else None,
+        "financial_status": order.financial_status,
+        "fulfillment_status": None,
+        "test": order.test,
+        "currency": order.currency,
+        "presentment_currency": order.currency,
+        "subtotal_price": f"{order.subtotal:.2f}",
+        "subtotal_price_set": _money(order.subtotal, order.currency),
+        "current_subtotal_price": f"{current:.2f}",
+        "current_subtotal_price_set": _money(current, order.currency),
+        "total_price": f"{order.subtotal:.2f}",
+        "total_price_set": _money(order.subtotal, order.currency),
+        "total_tax": "0.00",
+        "discount_codes": [],
+        "source_name": "web",
+        "customer": customer_payload(customer) if customer else None,
+        "line_items": [
+            {
+                "id": order.id + i + 1,
+                "title": line.title,
+                "quantity": line.quantity,
+                "price": f"{line.price:.2f}",
+                "price_set": _money(line.price, order.currency),
+            }
+            for i, line in enumerate(order.lines)
+        ],
+        "refunds": [refund_payload(order, refund) for refund in order.refunds],
+    }
+
+
+def sample_payload(shop: DevShop, topic: str) -> dict[str, Any]:
+    """A plausible body for `dangol webhook trigger` when no file is given."""
+    customer = next(iter(shop.customers.values()), None) or DevCustomer(
+        id=shop.id + 11, first_name="Sample", last_name="Shopper", email="sample@example.com"
+    )
+    now = utcnow()
+    order = DevOrder(
+        id=int(uuid.uuid4().int % 2**62),
+        number=9999,
+        customer_id=customer.id,
+        lines=[DevLine(title="Sample tee", price=Decimal("42.00"))],
+        currency=shop.currency,
+        financial_status="paid",
+        created_at=now,
+        processed_at=now,
+        updated_at=now,
+    )
+    shop = shop.model_copy(update={"customers": {**shop.customers, customer.id: customer}})
+    if topic.startswith("orders/"):
+        if topic == "orders/cancelled":
+            order.cancelled_at = now
+        return order_payload(shop, order)
+    if topic == "refunds/create":
+        return refund_payload(order, DevRefund(id=order.id + 100, created_at=now, line_subtotals=[Decimal("10.00")]))
+    if topic == "customers/data_request":
+        return {
+            "shop_id": shop.id,
+            "shop_domain": shop.domain,
+            "customer": {"id": customer.id, "email": customer.email},
+            "orders_requested": [order.id],
+            "data_request": {"id": order.id % 100000},
+        }
+    if topic == "customers/redact":
+        return {
+            "shop_id": shop.id,
+            "shop_domain": shop.domain,
+            "customer": {"id": customer.id, "email": customer.email},
+            "orders_to_redact": [order.id],
+        }
+    if topic == "shop/redact":
+        return {"shop_id": shop.id, "shop_domain": shop.domain}
+    if topic in ("app/uninstalled", "shop/update"):
+        return {
+            "id": shop.id,
+            "name": shop.name,
+            "myshopify_domain": shop.domain,
+            "currency": shop.currency,
+            "iana_timezone": shop.timezone,
+            "email": shop.email,
+        }
+    if topic.startswith("customers/"):
+        return customer_payload(customer)
+    return {"id": order.id, "created_at": _iso(now)}

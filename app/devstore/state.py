@@ -1,0 +1,300 @@
+"""The dev store's world: shops, customers, orders, subscriptions and the tokens it has granted.
+
+Kept in memory, saved as JSON under `var/` when given a path, so `dangol dev` survives a restart.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from app.core.clock import utcnow
+
+# Above 2**53: a JavaScript number cannot hold these ids exactly, like real Shopify ids.
+FIRST_ID = 2**53 + 1
+
+
+class DevCustomer(BaseModel):
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Customer/{self.id}"
+
+
+class DevLine(BaseModel):
+    title: str
+    price: Decimal
+    quantity: int = 1
+
+
+class DevRefund(BaseModel):
+    id: int
+    created_at: datetime
+    line_subtotals: list[Decimal]
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum(self.line_subtotals, Decimal(0))
+
+
+class DevOrder(BaseModel):
+    id: int
+    number: int
+    customer_id: int | None
+    lines: list[DevLine]
+    currency: str
+    financial_status: str = "pending"
+    cancelled_at: datetime | None = None
+    test: bool = False
+    created_at: datetime
+    processed_at: datetime
+    updated_at: datetime
+    refunds: list[DevRefund] = []
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Order/{self.id}"
+
+    @property
+    def name(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.price * line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def current_subtotal(self) -> Decimal:
+        return self.subtotal - sum((refund.subtotal for refund in self.refunds), Decimal(0))
+
+
+class DevSubscription(BaseModel):
+    id: int
+    topic: str
+    callback_url: str
+    created_at: datetime
+
+
+class DevShop(BaseModel):
+    domain: str
+    id: int
+    name: str
+    currency: str = "USD"
+    timezone: str = "America/New_York"
+    email: str = "owner@example.com"
+    customers: dict[int, DevCustomer] = {}
+    orders: dict[int, DevOrder] = {}
+    subscriptions: list[DevSubscription] = []
+    next_order_number: int = 1001
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Shop/{self.id}"
+
+
+class Grant(BaseModel):
+    shop: str
+    expires_at: datetime | None
+    scope: str = ""
+
+
+class DevStoreState(BaseModel):
+    shops: dict[str, DevShop] = {}
+    access_tokens: dict[str, Grant] = {}
+    refresh_tokens: dict[str, Grant] = {}
+    codes: dict[str, Grant] = {}
+    next_id: int = FIRST_ID
+    # How long granted tokens last: tests shorten it to watch refreshes happen.
+    token_lifetime_seconds: int = 3600
+    refresh_lifetime_seconds: int = 90 * 24 * 3600
+    refreshes: dict[str, int] = Field(default_factory=dict)
+
+    def new_id(self) -> int:
+        value = self.next_id
+        self.next_id += 7919  # a prime stride, so ids look unrelated
+        return value
+
+
+class DevStore:
+    """The state plus its lock and its file. Every change goes through `save()`."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        if path is not None and path.exists():
+            self.state = DevStoreState.model_validate_json(path.read_text())
+        else:
+            self.state = DevStoreState()
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(self.state.model_dump_json(indent=1))
+            tmp.replace(self.path)
+
+    # --- shops, customers, orders ------------------------------------------------------------
+
+    def ensure_shop(
+        self, domain: str, *, name: str | None = None, currency: str = "USD", timezone: str = "America/New_York"
+    ) -> DevShop:
+        with self.lock:
+            shop = self.state.shops.get(domain)
+            if shop is None:
+                shop = DevShop(
+                    domain=domain,
+                    id=self.state.new_id(),
+                    name=name or domain.split(".")[0].title(),
+                    currency=currency,
+                    timezone=timezone,
+                )
+                self.state.shops[domain] = shop
+                self.save()
+            return shop
+
+    def shop(self, domain: str) -> DevShop:
+        shop = self.state.shops.get(domain)
+        if shop is None:
+            raise KeyError(domain)
+        return shop
+
+    def add_customer(self, domain: str, first_name: str, last_name: str, email: str) -> DevCustomer:
+        with self.lock:
+            customer = DevCustomer(id=self.state.new_id(), first_name=first_name, last_name=last_name, email=email)
+            self.shop(domain).customers[customer.id] = customer
+            self.save()
+            return customer
+
+    def place_order(
+        self,
+        domain: str,
+        *,
+        customer_id: int | None,
+        lines: list[DevLine],
+        paid: bool = True,
+        test: bool = False,
+        processed_at: datetime | None = None,
+    ) -> DevOrder:
+        with self.lock:
+            shop = self.shop(domain)
+            now = utcnow()
+            order = DevOrder(
+                id=self.state.new_id(),
+                number=shop.next_order_number,
+                customer_id=customer_id,
+                lines=lines,
+                currency=shop.currency,
+                financial_status="paid" if paid else "pending",
+                test=test,
+                created_at=now,
+                processed_at=processed_at or now,
+                updated_at=now,
+            )
+            shop.next_order_number += 1
+            shop.orders[order.id] = order
+            self.save()
+            return order
+
+    def mark_paid(self, domain: str, order_id: int) -> DevOrder:
+        with self.lock:
+            order = self.shop(domain).orders[order_id]
+            order.financial_status = "paid"
+            order.updated_at = utcnow()
+            self.save()
+            return order
+
+    def refund(self, domain: str, order_id: int, amount: Decimal) -> tuple[DevOrder, DevRefund]:
+        with self.lock:
+            order = self.shop(domain).orders[order_id]
+            refund = DevRefund(
+                id=self.state.new_id(), created_at=utcnow(), line_subtotals=[min(amount, order.current_subtotal)]
+            )
+            order.refunds.append(refund)
+            order.financial_status = "refunded" if order.current_subtotal <= 0 else "partially_refunded"
+            order.updated_at = utcnow()
+            self.save()
+            return order, refund
+
+    def cancel(self, domain: str, order_id: int) -> DevOrder:
+        with self.lock:
+            order = self.shop(domain).orders[order_id]
+            order.cancelled_at = order.updated_at = utcnow()
+            if order.financial_status == "pending":
+                order.financial_status = "voided"
+            self.save()
+            return order
+
+    # --- OAuth ---------------------------------------------------------------------------------
+
+    def issue_code(self, domain: str, scope: str) -> str:
+        with self.lock:
+            code = secrets.token_hex(16)
+            self.state.codes[code] = Grant(shop=domain, expires_at=utcnow() + timedelta(minutes=10), scope=scope)
+            self.save()
+            return code
+
+    def redeem_code(self, code: str) -> Grant | None:
+        with self.lock:
+            grant = self.state.codes.pop(code, None)
+            self.save()
+            if grant is None or (grant.expires_at is not None and grant.expires_at < utcnow()):
+                return None
+            return grant
+
+    def grant_tokens(self, domain: str, scope: str, *, expiring: bool) -> dict[str, object]:
+        """What Shopify's token endpoint answers: with `expiring`, an expiring pair."""
+        with self.lock:
+            access = f"shpat_{secrets.token_hex(16)}"
+            lifetime = self.state.token_lifetime_seconds
+            self.state.access_tokens[access] = Grant(
+                shop=domain, scope=scope, expires_at=utcnow() + timedelta(seconds=lifetime) if expiring else None
+            )
+            body: dict[str, object] = {"access_token": access, "scope": scope}
+            if expiring:
+                refresh = f"shprt_{secrets.token_hex(16)}"
+                self.state.refresh_tokens[refresh] = Grant(
+                    shop=domain,
+                    scope=scope,
+                    expires_at=utcnow() + timedelta(seconds=self.state.refresh_lifetime_seconds),
+                )
+                body |= {
+                    "expires_in": lifetime,
+                    "refresh_token": refresh,
+                    "refresh_token_expires_in": self.state.refresh_lifetime_seconds,
+                }
+            self.save()
+            return body
+
+    def rotate(self, refresh_token: str) -> dict[str, object] | None:
+        """Refresh grant. Strict rotation: a refresh token works once, so a second refresh racing
+        the first with the same token is refused, as it can be by Shopify."""
+        with self.lock:
+            grant = self.state.refresh_tokens.pop(refresh_token, None)
+            if grant is None or (grant.expires_at is not None and grant.expires_at < utcnow()):
+                self.save()
+                return None
+            self.state.refreshes[grant.shop] = self.state.refreshes.get(grant.shop, 0) + 1
+            return self.grant_tokens(grant.shop, grant.scope, expiring=True)
+
+    def shop_for_token(self, token: str) -> str | None:
+        grant = self.state.access_tokens.get(token)
+        if grant is None or (grant.expires_at is not None and grant.expires_at < utcnow()):
+            return None
+        return grant.shop
+
+    def revoke_shop(self, domain: str) -> None:
+        """The merchant uninstalled the app: every token it held stops working."""
+        with self.lock:
+            for table in (self.state.access_tokens, self.state.refresh_tokens):
+                for token in [t for t, g in table.items() if g.shop == domain]:
+                    del table[token]
+            self.save()

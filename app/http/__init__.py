@@ -1,0 +1,1 @@
+"""The HTTP shell: the FastAPI application, its dependencies, error mapping and routes."""

@@ -1,0 +1,92 @@
+"""Request dependencies: the process's services, the admin's shop, the storefront's shopper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.http.errors import ApiError
+from app.services import Services
+from app.shopify.errors import ShopifyUnavailable, TokenGrantError
+from app.shops import service as shops_service
+from app.shops.models import Shop, ShopToken
+
+RETRY_SESSION = {"X-Shopify-Retry-Invalid-Session-Request": "1"}
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def request_headers(request: Request) -> dict[str, str]:
+    return {key: value for key, value in request.headers.items()}
+
+
+async def current_shop(request: Request, services: ServicesDep) -> Shop:
+    """The shop of a verified App Bridge session token (`Authorization: Bearer`). A shop opening the
+    app for the first time (Shopify-managed install) gets its offline token by token exchange here."""
+    if not request.headers.get("authorization"):
+        raise ApiError(
+            401, "missing_session_token", "Authorization: Bearer <session token> is required", headers=RETRY_SESSION
+        )
+    verdict = services.verifier.session(request.method, str(request.url), request_headers(request))
+    if not verdict.ok or verdict.shop_domain is None:
+        raise ApiError(
+            401,
+            "invalid_session_token",
+            f"session token rejected ({verdict.code})",
+            headers=verdict.headers or RETRY_SESSION,
+        )
+    return await shop_with_token(services, verdict.shop_domain, verdict.id_token)
+
+
+async def shop_with_token(services: Services, shop_domain: str, id_token: object) -> Shop:
+    async with services.db.sessions() as session:
+        shop = await shops_service.find_shop(session, shop_domain)
+        if shop is not None and shop.installed and shop.id is not None and await session.get(ShopToken, shop.id):
+            return shop
+    try:
+        grant = await services.auth.exchange_session_token(id_token)
+    except TokenGrantError as exc:
+        raise ApiError(
+            401, "token_exchange_refused", f"Shopify refused the token exchange ({exc.code})", headers=RETRY_SESSION
+        ) from exc
+    except ShopifyUnavailable as exc:
+        raise ApiError(503, "shopify_unavailable", "Shopify could not be reached; try again") from exc
+    async with services.db.unit_of_work() as session:
+        return await shops_service.record_install(session, shop_domain, grant, services.cipher)
+
+
+CurrentShop = Annotated[Shop, Depends(current_shop)]
+
+
+@dataclass(frozen=True)
+class Shopper:
+    shop: Shop
+    customer_id: int | None
+
+
+async def proxy_shopper(request: Request, services: ServicesDep) -> Shopper:
+    """A storefront request forwarded by Shopify's app proxy, verified by its `signature`."""
+    verdict = services.verifier.app_proxy(str(request.url))
+    if not verdict.ok or verdict.shop_domain is None:
+        raise ApiError(401, "invalid_signature", f"app proxy signature rejected ({verdict.code})")
+    async with services.db.sessions() as session:
+        shop = await shops_service.find_shop(session, verdict.shop_domain)
+    if shop is None or not shop.installed:
+        raise ApiError(404, "shop_not_installed", "this shop has not installed Dangol")
+    return Shopper(shop=shop, customer_id=verdict.customer_id)
+
+
+ProxyShopper = Annotated[Shopper, Depends(proxy_shopper)]
+
+
+def logged_in(shopper: Shopper) -> int:
+    if shopper.customer_id is None:
+        raise ApiError(403, "not_logged_in", "log in to your account to see your points")
+    return shopper.customer_id

@@ -1,0 +1,1 @@
+"""Thin JSON and page routes: parse, call a service, answer."""

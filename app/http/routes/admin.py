@@ -1,0 +1,119 @@
+"""The embedded admin: its page and its JSON API, authenticated by App Bridge session tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from app.http.deps import CurrentShop, ServicesDep, request_headers, shop_with_token
+from app.http.errors import error_response
+from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut
+from app.shops.models import ComplianceExport, Shop
+from frontend.pages import render
+from loyalty import service as loyalty_service
+from loyalty.program import Program
+
+router = APIRouter(tags=["admin"])
+
+CustomerId = Annotated[int, Path(gt=0, le=2**63 - 1, description="Shopify customer id")]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, description="repeats with the same key apply once")]
+
+
+@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+async def admin_home(request: Request, services: ServicesDep) -> Response:
+    verdict = services.verifier.session(request.method, str(request.url), request_headers(request))
+    if not verdict.ok or verdict.shop_domain is None:
+        if verdict.status in (301, 302, 303, 307):
+            return Response(status_code=verdict.status, headers=verdict.headers)
+        return error_response(401, "invalid_session_token", f"session token rejected ({verdict.code})", verdict.headers)
+    shop = await shop_with_token(services, verdict.shop_domain, verdict.id_token)
+    async with services.db.sessions() as session:
+        program = await loyalty_service.get_program(session, _id(shop))
+    page = render(
+        "admin/home.html",
+        api_key=services.settings.shopify_api_key,
+        shop_name=shop.name or shop.domain,
+        currency=shop.currency or "",
+        points_per_unit=program.document()["earn"]["points_per_unit"],
+        tier_window=program.tier_window.replace("_", " "),
+        tiers=program.document()["tiers"],
+        rewards=program.rewards,
+    )
+    return HTMLResponse(page, headers=verdict.headers)
+
+
+@router.get("/admin/api/program", response_model=Program)
+async def read_program(shop: CurrentShop, services: ServicesDep) -> dict[str, Any]:
+    async with services.db.sessions() as session:
+        return (await loyalty_service.get_program(session, _id(shop))).document()
+
+
+@router.put("/admin/api/program", response_model=Program)
+async def replace_program(program: Program, shop: CurrentShop, services: ServicesDep) -> dict[str, Any]:
+    async with services.db.unit_of_work() as session:
+        return (await loyalty_service.update_program(session, _id(shop), program)).document()
+
+
+@router.get("/admin/api/customers/{customer_id}", response_model=CustomerOut)
+async def read_customer(customer_id: CustomerId, shop: CurrentShop, services: ServicesDep) -> CustomerOut:
+    async with services.db.sessions() as session:
+        view = await loyalty_service.member_view(
+            session, shop_id=_id(shop), customer_id=customer_id, shop_timezone=shop.iana_timezone
+        )
+    return CustomerOut.of(view)
+
+
+@router.post(
+    "/admin/api/customers/{customer_id}/adjust",
+    response_model=CustomerOut,
+    responses={409: {"description": "the debit would overdraw the balance"}},
+)
+async def adjust_customer(
+    customer_id: CustomerId,
+    adjustment: AdjustIn,
+    shop: CurrentShop,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CustomerOut:
+    async with services.db.unit_of_work() as session:
+        await loyalty_service.adjust_points(
+            session,
+            shop_id=_id(shop),
+            customer_id=customer_id,
+            points=adjustment.points,
+            reason=adjustment.reason,
+            request_key=idempotency_key or uuid.uuid4().hex,
+        )
+        view = await loyalty_service.member_view(
+            session, shop_id=_id(shop), customer_id=customer_id, shop_timezone=shop.iana_timezone
+        )
+    return CustomerOut.of(view)
+
+
+@router.get("/admin/api/compliance/exports", response_model=list[ComplianceExportOut])
+async def compliance_exports(shop: CurrentShop, services: ServicesDep) -> list[ComplianceExportOut]:
+    """What `customers/data_request` prepared, for the merchant to hand to the customer."""
+    async with services.db.sessions() as session:
+        result = await session.execute(
+            select(ComplianceExport)
+            .where(ComplianceExport.shop_id == _id(shop))  # type: ignore[arg-type]
+            .order_by(ComplianceExport.id.desc())  # type: ignore[union-attr]
+        )
+        return [
+            ComplianceExportOut(
+                customer_id=e.customer_id,
+                data_request_id=e.data_request_id,
+                requested_at=e.requested_at.isoformat(),
+                document=e.document,
+            )
+            for e in result.scalars()
+        ]
+
+
+def _id(shop: Shop) -> int:
+    assert shop.id is not None
+    return shop.id

@@ -1,0 +1,110 @@
+"""The JSON shapes of CONTRACT.md's endpoints, so the OpenAPI schema says exactly what we answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from loyalty.program import Program
+from loyalty.schemas import MemberView
+
+MAX_POINTS_ADJUSTMENT = 1_000_000_000
+
+
+class TierOut(BaseModel):
+    name: str
+
+
+class NextTierOut(BaseModel):
+    name: str
+    remaining: str = Field(description="still to spend to reach it, decimal string in shop currency")
+
+
+class RewardOut(BaseModel):
+    id: str
+    name: str
+    points_cost: int
+
+
+class LedgerLineOut(BaseModel):
+    delta: int
+    kind: str
+    reason: str
+    created_at: str
+
+
+class CustomerOut(BaseModel):
+    customer_id: int
+    points: int
+    tier: TierOut
+    next_tier: NextTierOut | None
+    spend: str
+    ledger: list[LedgerLineOut]
+
+    @classmethod
+    def of(cls, view: MemberView) -> CustomerOut:
+        return cls(
+            customer_id=view.customer_id,
+            points=view.points,
+            tier=TierOut(name=view.tier),
+            next_tier=next_tier_out(view),
+            spend=str(view.spend),
+            ledger=[
+                LedgerLineOut(
+                    delta=line.delta, kind=line.kind, reason=line.reason, created_at=line.created_at.isoformat()
+                )
+                for line in view.ledger
+            ],
+        )
+
+
+class MeOut(BaseModel):
+    customer_id: int
+    points: int
+    tier: TierOut
+    next_tier: NextTierOut | None
+    referral_url: str
+    rewards: list[RewardOut]
+
+    @classmethod
+    def of(cls, view: MemberView, program: Program, referral_url: str) -> MeOut:
+        return cls(
+            customer_id=view.customer_id,
+            points=view.points,
+            tier=TierOut(name=view.tier),
+            next_tier=next_tier_out(view),
+            referral_url=referral_url,
+            rewards=[RewardOut(id=r.id, name=r.name, points_cost=r.points_cost) for r in program.rewards],
+        )
+
+
+def next_tier_out(view: MemberView) -> NextTierOut | None:
+    if view.next_tier is None:
+        return None
+    return NextTierOut(name=view.next_tier.name, remaining=str(view.next_tier.remaining))
+
+
+class AdjustIn(BaseModel):
+    points: int = Field(ge=-MAX_POINTS_ADJUSTMENT, le=MAX_POINTS_ADJUSTMENT, description="non-zero")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, points: int) -> int:
+        if points == 0:
+            raise ValueError("an adjustment of 0 points changes nothing")
+        return points
+
+
+class ComplianceExportOut(BaseModel):
+    customer_id: int
+    data_request_id: int
+    requested_at: str
+    document: dict[str, object]
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    redis: str

@@ -1,0 +1,1 @@
+"""Mail: sending through SMTP (aiosmtplib) and the local SMTP server of `dangol dev` (aiosmtpd)."""

@@ -1,0 +1,106 @@
+"""Verifying what Shopify sends us, through Shopify's own `shopifyapp` package.
+
+The package answers in its own terms (a status and a log code); here those become our verdicts,
+and the contract's status codes are decided by the callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from shopify_app import ShopifyApp
+
+from app.core.config import Settings
+from app.shopify.domains import normalise_shop_domain
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    code: str
+
+
+@dataclass(frozen=True)
+class ProxyVerdict:
+    ok: bool
+    code: str
+    shop_domain: str | None = None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionVerdict:
+    """An App Bridge session token (ID token), verified. `status`/`headers` are what to answer when not ok."""
+
+    ok: bool
+    code: str
+    status: int = 200
+    headers: dict[str, str] | None = None
+    shop_domain: str | None = None
+    user_id: str | None = None
+    id_token: Any = None
+
+
+class ShopifyVerifier:
+    """One per process: holds the client secret (and the previous one during a rotation)."""
+
+    PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = ShopifyApp(
+            client_id=settings.shopify_api_key or "unset",
+            client_secret=settings.shopify_api_secret.get_secret_value() or "unset",
+            old_client_secret=settings.previous_secret,
+        )
+
+    def webhook(self, raw_body: bytes, headers: dict[str, str]) -> Verdict:
+        """HMAC-SHA256 of the exact bytes, compared in constant time, current then previous secret."""
+        try:
+            body = raw_body.decode("utf-8")
+        except UnicodeDecodeError:
+            return Verdict(ok=False, code="invalid_body")
+        result = self.app.verify_webhook_req({"method": "POST", "headers": headers, "url": "", "body": body})
+        return Verdict(ok=result.ok, code=result.log.code)
+
+    def app_proxy(self, url: str) -> ProxyVerdict:
+        result = self.app.verify_app_proxy_req({"method": "GET", "headers": {}, "url": url, "body": ""})
+        if not result.ok:
+            return ProxyVerdict(ok=False, code=result.log.code)
+        shop = normalise_shop_domain(f"{result.shop}.myshopify.com" if result.shop else "")
+        if shop is None:
+            return ProxyVerdict(ok=False, code="invalid_shop")
+        customer = (result.logged_in_customer_id or "").strip()
+        return ProxyVerdict(
+            ok=True, code=result.log.code, shop_domain=shop, customer_id=int(customer) if customer.isdigit() else None
+        )
+
+    def session(self, method: str, url: str, headers: dict[str, str]) -> SessionVerdict:
+        """Verify an App Bridge ID token from `Authorization: Bearer` (fetch) or `?id_token=` (document).
+
+        On top of the package's checks (HS256 signature, expiry with 10 s leeway, `aud`), the contract
+        asks that `iss` be `https://{shop}/admin` for the shop named in `dest`.
+        """
+        result = self.app.verify_app_home_req(
+            {"method": method, "headers": headers, "url": url, "body": ""},
+            app_home_patch_id_token_path=self.PATCH_ID_TOKEN_PATH,
+        )
+        if not result.ok:
+            return SessionVerdict(
+                ok=False, code=result.log.code, status=result.response.status, headers=dict(result.response.headers)
+            )
+        claims = result.id_token.claims if result.id_token else {}
+        shop = normalise_shop_domain(urlparse(str(claims.get("dest", ""))).hostname or "")
+        if shop is None or claims.get("iss") != f"https://{shop}/admin":
+            return SessionVerdict(
+                ok=False, code="invalid_issuer", status=401, headers={"X-Shopify-Retry-Invalid-Session-Request": "1"}
+            )
+        return SessionVerdict(
+            ok=True,
+            code=result.log.code,
+            headers=dict(result.response.headers),
+            shop_domain=shop,
+            user_id=None if result.user_id is None else str(result.user_id),
+            id_token=result.id_token,
+        )

@@ -1,0 +1,1 @@
+"""Shops: install state, encrypted offline tokens, uninstall and redaction lifecycle."""

@@ -1,0 +1,188 @@
+"""The arq worker: its jobs, its cron table, and a supervisor that outlives Redis restarts.
+
+arq's worker exits when its Redis connection drops. `dangol worker` therefore runs it in a loop:
+the services (database pool, HTTP client) live across restarts, only the arq Worker is rebuilt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Any
+
+import structlog
+from arq import Retry, cron, func
+from arq.worker import Worker
+from redis.exceptions import RedisError
+
+from app.core.config import Settings
+from app.queue import arq_settings
+from app.services import Services, build_services
+from app.shopify.errors import ShopifyError, ShopifyUnavailable
+from app.shops import service as shops_service
+from app.shops.models import Shop
+from app.shops.sync import sync_shop
+from app.shops.tokens import ShopNotConnected
+from loyalty import service as loyalty_service
+from webhooks import tasks as webhook_tasks
+from webhooks.reconcile import reconcile_shop
+
+log = structlog.get_logger(__name__)
+
+RESTART_DELAYS = (0.5, 1, 2, 5, 10)
+
+
+def _retry_later(ctx: dict[str, Any], exc: ShopifyUnavailable) -> Retry:
+    return Retry(defer=exc.retry_after or min(2 ** ctx.get("job_try", 1), 300))
+
+
+async def sync_shop_job(ctx: dict[str, Any], shop_id: int) -> None:
+    services: Services = ctx["services"]
+    try:
+        await sync_shop(services.db, services.tokens, services.admin, shop_id, services.settings.app_url)
+    except ShopifyUnavailable as exc:
+        raise _retry_later(ctx, exc) from exc
+
+
+async def refresh_tokens(ctx: dict[str, Any]) -> int:
+    """Cron: rotate every token inside its refresh margin, before anyone needs it."""
+    services: Services = ctx["services"]
+    refreshed = 0
+    for shop_id in await services.tokens.due_for_refresh():
+        async with services.db.sessions() as session:
+            shop = await session.get(Shop, shop_id)
+        if shop is None:
+            continue
+        try:
+            await services.tokens.refresh(shop_id, shop.domain)
+            refreshed += 1
+        except (ShopNotConnected, ShopifyError) as exc:
+            log.warning("shops.token.refresh_failed", shop=shop.domain, error=type(exc).__name__)
+    return refreshed
+
+
+async def reconcile_orders(ctx: dict[str, Any]) -> int:
+    services: Services = ctx["services"]
+    async with services.db.sessions() as session:
+        shop_ids = [shop.id for shop in await shops_service.installed_shops(session) if shop.id is not None]
+    queued = 0
+    for shop_id in shop_ids:
+        try:
+            queued += await reconcile_shop(
+                services.db,
+                services.tokens,
+                services.admin,
+                shop_id,
+                api_version=services.settings.shopify_api_version,
+                overlap=services.settings.reconcile_overlap,
+            )
+        except (ShopNotConnected, ShopifyError) as exc:
+            log.warning("webhooks.reconcile_failed", shop_id=shop_id, error=type(exc).__name__)
+    return queued
+
+
+async def recompute_tiers(ctx: dict[str, Any]) -> int:
+    """Nightly: rolling and calendar windows move with time even when no order arrives."""
+    services: Services = ctx["services"]
+    async with services.db.sessions() as session:
+        shops = [(s.id, s.iana_timezone) for s in await shops_service.installed_shops(session) if s.id is not None]
+    pages = 0
+    for shop_id, time_zone in shops:
+        after: int | None = 0
+        while after is not None:
+            async with services.db.unit_of_work() as session:
+                after = await loyalty_service.recompute_tiers_page(
+                    session, shop_id=shop_id, shop_timezone=time_zone, after_member_id=after
+                )
+            pages += 1
+    return pages
+
+
+async def _on_startup(ctx: dict[str, Any]) -> None:
+    # Whatever arrived while no worker was listening is picked up now, not at the next sweep.
+    await ctx["drainer"].wake()
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    every = max(1, min(59, settings.inbox_sweep_every_seconds))
+    job_timeout = settings.webhook_job_timeout_seconds
+    return {
+        "functions": [
+            func(webhook_tasks.process_inbox, name=webhook_tasks.PROCESS_JOB, timeout=job_timeout, max_tries=3),
+            func(sync_shop_job, name=shops_service.SYNC_JOB, timeout=60, max_tries=8),
+        ],
+        "cron_jobs": [
+            cron(
+                webhook_tasks.sweep_inbox,
+                name="webhooks.sweep_inbox",
+                second=set(range(0, 60, every)),
+                timeout=job_timeout,
+            ),
+            cron(refresh_tokens, name="shops.refresh_tokens", minute=set(range(0, 60, 5)), second=7, timeout=120),
+            cron(
+                reconcile_orders,
+                name="webhooks.reconcile_orders",
+                minute=set(range(0, 60, max(1, settings.reconcile_every_minutes))),
+                second=23,
+                timeout=600,
+            ),
+            cron(recompute_tiers, name="loyalty.recompute_tiers", hour=3, minute=17, second=0, timeout=3600),
+        ],
+        "redis_settings": arq_settings(settings),
+        "on_startup": _on_startup,
+        "poll_delay": 0.05,
+        "max_jobs": 4,
+        # Dedupe lives in unique keys, not in arq's results; keep results only briefly.
+        "keep_result": 60,
+        "job_timeout": job_timeout,
+        "handle_signals": False,
+    }
+
+
+def worker_context(services: Services) -> dict[str, Any]:
+    settings = services.settings
+    return {
+        "services": services,
+        "drainer": webhook_tasks.Drainer(
+            services.db,
+            batch_size=50 if services.db.dialect == "sqlite" else settings.inbox_claim_batch,
+            max_attempts=settings.inbox_max_attempts,
+            budget_seconds=max(1.0, settings.webhook_job_timeout_seconds * 0.6),
+        ),
+    }
+
+
+async def supervise(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run arq workers until asked to stop, starting a new one whenever Redis drops the last."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    services = build_services(settings)
+    ctx = worker_context(services)
+    failures = 0
+    try:
+        while not stop.is_set():
+            worker = Worker(**worker_options(settings), ctx=ctx)
+            run = asyncio.create_task(worker.async_run())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not run.done():
+                run.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                await run
+            error = run.exception() if run.done() and not run.cancelled() else None
+            with contextlib.suppress(RedisError, OSError, asyncio.CancelledError):
+                await worker.close()
+            if stop.is_set():
+                break
+            failures = failures + 1 if error else 0
+            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+            log.warning("worker.restarting", error=type(error).__name__ if error else None, in_seconds=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+    finally:
+        await services.close()

@@ -1,0 +1,1 @@
+"""Retention CRM: customers' history, RFM, lifecycle, journeys, messages, experiments (a later issue)."""

@@ -1,0 +1,390 @@
+"""Every loyalty query. Set-based: a batch of orders costs a fixed handful of round trips.
+
+Lock order, everywhere: order rows (by id), then member rows (by id). Keeping one order means two
+transactions can wait on each other but never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import insert_ignoring_conflicts
+from app.core.types import Money
+from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
+from loyalty.schemas import LedgerLine, RefundFacts
+
+ORDERS: Table = LoyaltyOrder.__table__  # type: ignore[attr-defined]
+REFUNDS: Table = LoyaltyRefund.__table__  # type: ignore[attr-defined]
+MEMBERS: Table = Member.__table__  # type: ignore[attr-defined]
+ENTRIES: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
+PROGRAMS: Table = LoyaltyProgram.__table__  # type: ignore[attr-defined]
+TIER_CHANGES: Table = TierChange.__table__  # type: ignore[attr-defined]
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@dataclass
+class OrderState:
+    id: int
+    order_id: int
+    order_gid: str | None
+    name: str | None
+    customer_id: int | None
+    subtotal: Decimal | None
+    currency: str | None
+    processed_at: datetime | None
+    shopify_updated_at: datetime | None
+    paid: bool
+    cancelled: bool
+    test: bool
+    refunded_subtotal: Decimal
+    points_earned: int
+    points_reversed: int
+    earned_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"#{self.order_id}"
+
+    def row(self) -> dict[str, Any]:
+        return {f"b_{key}": value for key, value in self.__dict__.items()}
+
+
+@dataclass
+class MemberState:
+    id: int
+    customer_id: int
+    points_balance: int
+    tier_name: str | None
+
+
+@dataclass(frozen=True)
+class RefundRow:
+    id: int
+    refund_id: int
+    order_id: int
+    subtotal: Decimal
+
+
+# --- program -----------------------------------------------------------------------------------
+
+
+async def program_document(session: AsyncSession, shop_id: int) -> dict[str, Any] | None:
+    result = await session.execute(select(PROGRAMS.c.document).where(PROGRAMS.c.shop_id == shop_id))
+    return result.scalar_one_or_none()
+
+
+async def save_program(session: AsyncSession, shop_id: int, document: dict[str, Any], now: datetime) -> None:
+    await session.execute(
+        insert_ignoring_conflicts(PROGRAMS, dialect_of(session)).values(
+            shop_id=shop_id, document=document, updated_at=now
+        )
+    )
+    await session.execute(
+        update(PROGRAMS).where(PROGRAMS.c.shop_id == shop_id).values(document=document, updated_at=now)
+    )
+
+
+async def insert_program_if_missing(
+    session: AsyncSession, shop_id: int, document: dict[str, Any], now: datetime
+) -> None:
+    await session.execute(
+        insert_ignoring_conflicts(PROGRAMS, dialect_of(session)).values(
+            shop_id=shop_id, document=document, updated_at=now
+        )
+    )
+
+
+# --- orders and refunds ------------------------------------------------------------------------
+
+
+async def lock_orders(session: AsyncSession, shop_id: int, order_ids: Sequence[int]) -> dict[int, OrderState]:
+    """Create missing order rows, then lock them all in id order."""
+    if not order_ids:
+        return {}
+    await session.execute(
+        insert_ignoring_conflicts(ORDERS, dialect_of(session)),
+        [{"shop_id": shop_id, "order_id": oid} for oid in order_ids],
+    )
+    columns = [ORDERS.c[name] for name in OrderState.__dataclass_fields__]
+    result = await session.execute(
+        select(*columns)
+        .where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(order_ids))
+        .order_by(ORDERS.c.id)
+        .with_for_update()
+    )
+    return {row.order_id: OrderState(**row._mapping) for row in result}
+
+
+async def order_versions(session: AsyncSession, shop_id: int, order_ids: Sequence[int]) -> dict[int, datetime | None]:
+    if not order_ids:
+        return {}
+    result = await session.execute(
+        select(ORDERS.c.order_id, ORDERS.c.shopify_updated_at).where(
+            ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(order_ids)
+        )
+    )
+    return {row.order_id: row.shopify_updated_at for row in result}
+
+
+async def save_orders(session: AsyncSession, states: Iterable[OrderState]) -> None:
+    rows = [state.row() for state in states]
+    if not rows:
+        return
+    names = [n for n in OrderState.__dataclass_fields__ if n not in ("id", "order_id")]
+    await session.execute(
+        update(ORDERS).where(ORDERS.c.id == bindparam("b_id")).values({name: bindparam(f"b_{name}") for name in names}),
+        rows,
+    )
+
+
+async def insert_refunds(session: AsyncSession, shop_id: int, refunds: Iterable[RefundFacts]) -> list[RefundFacts]:
+    """Record refunds; returns those not seen before (a replay returns nothing)."""
+    candidates = {r.refund_id: r for r in refunds}
+    if not candidates:
+        return []
+    result = await session.execute(
+        insert_ignoring_conflicts(REFUNDS, dialect_of(session)).returning(REFUNDS.c.refund_id),
+        [
+            {
+                "shop_id": shop_id,
+                "refund_id": r.refund_id,
+                "order_id": r.order_id,
+                "subtotal": r.subtotal,
+                "created_at": r.created_at,
+                "applied": False,
+            }
+            for r in candidates.values()
+        ],
+    )
+    return [candidates[rid] for rid in result.scalars()]
+
+
+async def unapplied_refunds(session: AsyncSession, shop_id: int, order_ids: Sequence[int]) -> list[RefundRow]:
+    if not order_ids:
+        return []
+    result = await session.execute(
+        select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.order_id, REFUNDS.c.subtotal)
+        .where(REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id.in_(order_ids), REFUNDS.c.applied.is_(False))
+        .order_by(REFUNDS.c.refund_id)
+    )
+    return [RefundRow(**row._mapping) for row in result]
+
+
+async def mark_refunds_applied(session: AsyncSession, refund_row_ids: Sequence[int]) -> None:
+    if refund_row_ids:
+        await session.execute(update(REFUNDS).where(REFUNDS.c.id.in_(refund_row_ids)).values(applied=True))
+
+
+# --- members and the ledger --------------------------------------------------------------------
+
+
+async def lock_members(
+    session: AsyncSession, shop_id: int, customer_ids: Sequence[int], base_tier: str, now: datetime
+) -> dict[int, MemberState]:
+    """Create missing members in the base tier, then lock them all in id order."""
+    if not customer_ids:
+        return {}
+    await session.execute(
+        insert_ignoring_conflicts(MEMBERS, dialect_of(session)),
+        [
+            {
+                "shop_id": shop_id,
+                "customer_id": cid,
+                "points_balance": 0,
+                "tier_name": base_tier,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for cid in customer_ids
+        ],
+    )
+    result = await session.execute(
+        select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name)
+        .where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customer_ids))
+        .order_by(MEMBERS.c.id)
+        .with_for_update()
+    )
+    return {row.customer_id: MemberState(**row._mapping) for row in result}
+
+
+async def find_member(session: AsyncSession, shop_id: int, customer_id: int) -> MemberState | None:
+    result = await session.execute(
+        select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name).where(
+            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id == customer_id
+        )
+    )
+    row = result.first()
+    return MemberState(**row._mapping) if row else None
+
+
+async def insert_entries(session: AsyncSession, entries: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Append ledger entries; returns the idempotency keys actually written (replays are skipped)."""
+    if not entries:
+        return set()
+    result = await session.execute(
+        insert_ignoring_conflicts(ENTRIES, dialect_of(session)).returning(ENTRIES.c.idempotency_key),
+        list(entries),
+    )
+    return set(result.scalars())
+
+
+async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now: datetime) -> None:
+    """Move cached balances in SQL (never read-modify-write in Python), beside their entries."""
+    rows = [{"b_id": member_id, "b_delta": delta} for member_id, delta in deltas.items() if delta]
+    if rows:
+        await session.execute(
+            update(MEMBERS)
+            .where(MEMBERS.c.id == bindparam("b_id"))
+            .values(points_balance=MEMBERS.c.points_balance + bindparam("b_delta"), updated_at=now),
+            rows,
+        )
+
+
+async def debit_if_covered(session: AsyncSession, member_id: int, points: int, now: datetime) -> bool:
+    """Conditional debit: succeeds only while the balance covers it, whatever runs beside it."""
+    result = await session.execute(
+        update(MEMBERS)
+        .where(MEMBERS.c.id == member_id, MEMBERS.c.points_balance >= points)
+        .values(points_balance=MEMBERS.c.points_balance - points, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def ledger_lines(session: AsyncSession, member_id: int, limit: int) -> list[LedgerLine]:
+    result = await session.execute(
+        select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at)
+        .where(ENTRIES.c.member_id == member_id)
+        .order_by(ENTRIES.c.id.desc())
+        .limit(limit)
+    )
+    return [LedgerLine(**row._mapping) for row in result]
+
+
+async def ledger_sum(session: AsyncSession, member_id: int) -> int:
+    result = await session.execute(
+        select(func.coalesce(func.sum(ENTRIES.c.delta), 0)).where(ENTRIES.c.member_id == member_id)
+    )
+    return int(result.scalar_one())
+
+
+async def entry_exists(session: AsyncSession, shop_id: int, idempotency_key: str) -> bool:
+    result = await session.execute(
+        select(ENTRIES.c.id).where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.idempotency_key == idempotency_key)
+    )
+    return result.first() is not None
+
+
+# --- tiers -------------------------------------------------------------------------------------
+
+
+async def spend_by_customer(
+    session: AsyncSession, shop_id: int, customer_ids: Sequence[int], since: datetime | None
+) -> dict[int, Decimal]:
+    """Paid, not cancelled, not test, not refunded spend per customer since `since` (all time if None)."""
+    if not customer_ids:
+        return {}
+    conditions = [
+        ORDERS.c.shop_id == shop_id,
+        ORDERS.c.customer_id.in_(customer_ids),
+        ORDERS.c.paid.is_(True),
+        ORDERS.c.cancelled.is_(False),
+        ORDERS.c.test.is_(False),
+        ORDERS.c.subtotal.is_not(None),
+    ]
+    if since is not None:
+        conditions.append(ORDERS.c.processed_at >= since)
+    spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money)
+    result = await session.execute(
+        select(ORDERS.c.customer_id, spend.label("spend")).where(and_(*conditions)).group_by(ORDERS.c.customer_id)
+    )
+    return {row.customer_id: max(Decimal(0), Decimal(row.spend or 0)) for row in result}
+
+
+async def all_member_customer_ids(
+    session: AsyncSession, shop_id: int, after_member_id: int, limit: int
+) -> list[tuple[int, int]]:
+    result = await session.execute(
+        select(MEMBERS.c.id, MEMBERS.c.customer_id)
+        .where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.id > after_member_id, MEMBERS.c.redacted_at.is_(None))
+        .order_by(MEMBERS.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.customer_id) for row in result]
+
+
+async def set_tiers(
+    session: AsyncSession, shop_id: int, changes: Sequence[tuple[MemberState, str, Decimal]], now: datetime
+) -> None:
+    if not changes:
+        return
+    await session.execute(
+        update(MEMBERS).where(MEMBERS.c.id == bindparam("b_id")).values(tier_name=bindparam("b_tier"), updated_at=now),
+        [{"b_id": member.id, "b_tier": tier} for member, tier, _ in changes],
+    )
+    await session.execute(
+        TIER_CHANGES.insert(),
+        [
+            {
+                "shop_id": shop_id,
+                "member_id": member.id,
+                "from_tier": member.tier_name,
+                "to_tier": tier,
+                "spend": spend,
+                "created_at": now,
+            }
+            for member, tier, spend in changes
+        ],
+    )
+
+
+async def tier_history(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(TIER_CHANGES.c.from_tier, TIER_CHANGES.c.to_tier, TIER_CHANGES.c.spend, TIER_CHANGES.c.created_at)
+        .where(TIER_CHANGES.c.member_id == member_id)
+        .order_by(TIER_CHANGES.c.id)
+    )
+    return [dict(row._mapping) for row in result]
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+async def orders_of(session: AsyncSession, shop_id: int, customer_id: int) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.customer_id == customer_id).order_by(ORDERS.c.id)
+    )
+    return [dict(row._mapping) for row in result]
+
+
+async def anonymise_customer(
+    session: AsyncSession, shop_id: int, customer_id: int, surrogate: int, now: datetime
+) -> None:
+    """Unlink a customer from what we keep: amounts stay for the books, the person does not."""
+    member = await find_member(session, shop_id, customer_id)
+    if member is not None:
+        await session.execute(update(ENTRIES).where(ENTRIES.c.member_id == member.id).values(reason=""))
+        await session.execute(
+            update(MEMBERS)
+            .where(MEMBERS.c.id == member.id)
+            .values(customer_id=surrogate, redacted_at=now, updated_at=now)
+        )
+    await session.execute(
+        update(ORDERS)
+        .where(ORDERS.c.shop_id == shop_id, ORDERS.c.customer_id == customer_id)
+        .values(customer_id=surrogate, name=None, order_gid=None)
+    )
+
+
+async def delete_shop_rows(session: AsyncSession, shop_id: int) -> None:
+    for table in (TIER_CHANGES, ENTRIES, REFUNDS, ORDERS, MEMBERS, PROGRAMS):
+        await session.execute(delete(table).where(table.c.shop_id == shop_id))

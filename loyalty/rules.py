@@ -1,0 +1,67 @@
+"""Pure calculations of the points program: no I/O, no clock, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time
+from decimal import ROUND_FLOOR, Decimal
+from zoneinfo import ZoneInfo
+
+from loyalty.program import Tier, TierWindow
+
+PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+
+
+def floor_points(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def points_for_order(subtotal: Decimal, points_per_unit: Decimal, multiplier: Decimal) -> int:
+    """floor(points_per_unit × multiplier × subtotal): a shopper never gets a fraction rounded up."""
+    if subtotal <= 0:
+        return 0
+    return max(0, floor_points(points_per_unit * multiplier * subtotal))
+
+
+def reversal_target(earned: int, refunded: Decimal, subtotal: Decimal | None) -> int:
+    """Points an order should have given back once `refunded` of its `subtotal` is refunded.
+    Proportional and floored, so partial refunds never take back more than their share, and a
+    full refund takes back exactly what was earned."""
+    if earned <= 0 or refunded <= 0:
+        return 0
+    if subtotal is None or subtotal <= 0 or refunded >= subtotal:
+        return earned
+    return min(earned, floor_points(Decimal(earned) * refunded / subtotal))
+
+
+def tier_for_spend(tiers: Sequence[Tier], spend: Decimal) -> Tier:
+    """The highest tier whose threshold the spend reaches (tiers are sorted, the first starts at 0)."""
+    reached = tiers[0]
+    for tier in tiers:
+        if spend >= tier.threshold:
+            reached = tier
+    return reached
+
+
+def next_tier(tiers: Sequence[Tier], spend: Decimal) -> tuple[Tier, Decimal] | None:
+    """The next tier up and what is still to spend to reach it; None at the top."""
+    for tier in tiers:
+        if spend < tier.threshold:
+            return tier, tier.threshold - spend
+    return None
+
+
+def window_start(window: TierWindow, now: datetime, time_zone: str | None) -> datetime | None:
+    """Start of the spend window that decides the tier, as an aware instant; None for `lifetime`.
+    `calendar_year` starts on 1 January at midnight in the shop's time zone."""
+    if window == "lifetime":
+        return None
+    if window == "rolling_12_months":
+        try:
+            return now.replace(year=now.year - 1)
+        except ValueError:  # 29 February
+            return now.replace(year=now.year - 1, day=28)
+    zone = ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    local_now = now.astimezone(zone)
+    start_local = datetime.combine(local_now.date().replace(month=1, day=1), time(0), tzinfo=zone)
+    return start_local.astimezone(now.tzinfo) if now.tzinfo else start_local

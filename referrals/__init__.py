@@ -1,0 +1,1 @@
+"""Referrals: codes, clicks, attribution, held rewards and fraud signals."""

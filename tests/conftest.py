@@ -1,0 +1,161 @@
+"""Test harness: one database per run (PostgreSQL when DATABASE_URL names one, else SQLite), real Redis
+(REDIS_URL or the embedded one), the dev store in-process, and clean tables before every test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.core.db import Database, metadata, sync_url
+from app.devstore.app import create_devstore
+from app.devstore.state import DevStore
+from app.embedded_redis import embedded_redis_url
+from app.http.main import create_app
+from app.migrate import upgrade
+from app.models import import_all_models
+from app.services import Services, build_services
+from webhooks.tasks import Drainer
+
+API_KEY = "test-client-id"
+API_SECRET = "test-client-secret"
+APP_URL = "http://app.test"
+STORE_URL = "http://devstore.test"
+
+import_all_models()
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgresql", "postgres")) else None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this run, migrated to head with Alembic (the way production gets it)."""
+    server = _postgres_url()
+    if server is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'dangol.db'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"dangol_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sync_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(sync_url(server)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("REDIS_URL") or embedded_redis_url(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def dialect(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        shopify_api_key=API_KEY,
+        shopify_api_secret=API_SECRET,
+        database_url=database_url,
+        redis_url=redis_url,
+        app_url=APP_URL,
+        shopify_api_base_url=STORE_URL,
+        var_dir=tmp_path / "var",
+        dangol_encryption_key=None,
+    )
+
+
+def _truncate(database_url: str) -> None:
+    engine = create_engine(sync_url(database_url))
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_state(database_url: str, redis_url: str) -> Iterator[None]:
+    _truncate(database_url)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    yield
+
+
+@pytest.fixture
+def devstore() -> DevStore:
+    return DevStore()
+
+
+@pytest.fixture
+async def services(settings: Settings, devstore: DevStore) -> AsyncIterator[Services]:
+    """The app's services, with every call to Shopify answered by the in-process dev store."""
+    holder: dict[str, FastAPI] = {}
+
+    class LateApp:
+        """The dev store delivers webhooks to the app, which is built after it."""
+
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+            await holder["app"](scope, receive, send)
+
+    store_app = create_devstore(settings, devstore, webhook_transport=httpx.ASGITransport(LateApp()))
+    built = build_services(settings, shopify_transport=httpx.ASGITransport(store_app))
+    built.devstore_app = store_app  # type: ignore[attr-defined]
+    built.app_holder = holder  # type: ignore[attr-defined]
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, services)
+    services.app_holder["app"] = application  # type: ignore[attr-defined]
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=APP_URL) as http:
+        yield http
+
+
+@pytest.fixture
+async def store_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(services.devstore_app)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=transport, base_url=STORE_URL) as http:
+        yield http
+
+
+@pytest.fixture
+def drainer(services: Services) -> Drainer:
+    return Drainer(services.db, batch_size=200, max_attempts=8, budget_seconds=60)
+
+
+@pytest.fixture
+def db(services: Services) -> Database:
+    return services.db

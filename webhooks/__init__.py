@@ -1,0 +1,1 @@
+"""Shopify's inbound events: verify, keep in the durable inbox, translate, dispatch."""

@@ -1,0 +1,1 @@
+"""One handler per topic: parse the payload, call one domain function."""

@@ -1,0 +1,81 @@
+"""The three mandatory compliance topics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import insert_ignoring_conflicts
+from app.shops import service as shops_service
+from app.shops.models import ComplianceExport, Shop
+from loyalty import service as loyalty_service
+from referrals import service as referrals_service
+from webhooks.inbox import INBOX, InboxEvent
+from webhooks.models import InboxStatus
+from webhooks.payloads import CustomersDataRequest, CustomersRedact, parse
+
+EXPORTS = ComplianceExport.__table__  # type: ignore[attr-defined]
+
+
+async def on_customers_data_request(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
+    """Prepare, for the merchant, everything we hold on the customer (shown in the admin)."""
+    request = parse(CustomersDataRequest, event.body)
+    assert shop.id is not None
+    customer_id = request.customer.id
+    document: dict[str, Any] = {
+        "customer_id": customer_id,
+        "orders_requested": request.orders_requested,
+        "loyalty": await loyalty_service.export_customer(session, shop_id=shop.id, customer_id=customer_id),
+        "referrals": await referrals_service.export_customer(session, shop_id=shop.id, customer_id=customer_id),
+        "webhooks_received": await _deliveries_about(session, shop.id, customer_id, request.orders_requested),
+    }
+    await session.execute(
+        insert_ignoring_conflicts(EXPORTS, session.get_bind().dialect.name).values(
+            shop_id=shop.id, customer_id=customer_id, data_request_id=request.data_request.id, document=document
+        )
+    )
+
+
+async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
+    """Erase the customer's personal data; ledger amounts stay, unlinked from them."""
+    request = parse(CustomersRedact, event.body)
+    assert shop.id is not None
+    customer_id = request.customer.id
+    await loyalty_service.redact_customer(session, shop_id=shop.id, customer_id=customer_id)
+    await referrals_service.redact_customer(session, shop_id=shop.id, customer_id=customer_id)
+    await session.execute(delete(EXPORTS).where(EXPORTS.c.shop_id == shop.id, EXPORTS.c.customer_id == customer_id))
+    # Processed webhook bodies carry names, emails and addresses: drop them, keep the bookkeeping.
+    await session.execute(
+        update(INBOX)
+        .where(
+            INBOX.c.shop_id == shop.id,
+            INBOX.c.status != InboxStatus.PENDING.value,
+            (INBOX.c.customer_id == customer_id) | INBOX.c.order_id.in_(request.orders_to_redact or [-1]),
+        )
+        .values(body=None, customer_id=None)
+    )
+
+
+async def on_shop_redact(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
+    """Erase the shop: its rows in every domain, its token, its other inbox rows."""
+    await shops_service.erase_shop(session, shop)
+    await session.execute(delete(INBOX).where(INBOX.c.shop_domain == event.shop_domain, INBOX.c.id != event.id))
+    await session.execute(update(INBOX).where(INBOX.c.id == event.id).values(body=None))
+
+
+async def _deliveries_about(
+    session: AsyncSession, shop_id: int, customer_id: int, order_ids: list[int]
+) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(INBOX.c.topic, INBOX.c.received_at, INBOX.c.order_id)
+        .where(
+            INBOX.c.shop_id == shop_id,
+            (INBOX.c.customer_id == customer_id) | INBOX.c.order_id.in_(order_ids or [-1]),
+        )
+        .order_by(INBOX.c.id)
+    )
+    return [
+        {"topic": row.topic, "received_at": row.received_at.isoformat(), "order_id": row.order_id} for row in result
+    ]

@@ -1,0 +1,184 @@
+"""Shopify's payloads, read for only the fields we use, and turned into the domain's facts.
+
+Two shapes say the same things: REST-style webhook bodies and Admin GraphQL order nodes (from
+reconciliation). Both become `OrderSnapshot` / `RefundFacts`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from loyalty.schemas import OrderSnapshot, RefundFacts
+
+# Money has been captured: the order earns. (`partially_paid` earns when it becomes `paid`.)
+PAID_FINANCIAL_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+
+
+class PayloadError(ValueError):
+    """The body does not have the shape its topic promises: retrying cannot help."""
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+PayloadT = TypeVar("PayloadT", bound=_Payload)
+
+
+class ShopMoney(_Payload):
+    amount: Decimal = Field(allow_inf_nan=False)
+    currency_code: str | None = None
+
+
+class MoneySet(_Payload):
+    shop_money: ShopMoney
+
+
+class CustomerRef(_Payload):
+    id: int
+
+
+class RefundLinePayload(_Payload):
+    subtotal_set: MoneySet | None = None
+    subtotal: Decimal | None = Field(default=None, allow_inf_nan=False)
+
+    @property
+    def amount(self) -> Decimal:
+        if self.subtotal_set is not None:
+            return self.subtotal_set.shop_money.amount
+        return self.subtotal or Decimal(0)
+
+
+class RefundPayload(_Payload):
+    id: int
+    order_id: int
+    created_at: datetime | None = None
+    refund_line_items: list[RefundLinePayload] = []
+
+    def facts(self) -> RefundFacts:
+        return RefundFacts(
+            refund_id=self.id,
+            order_id=self.order_id,
+            subtotal=sum((line.amount for line in self.refund_line_items), Decimal(0)),
+            created_at=self.created_at,
+        )
+
+
+class OrderPayload(_Payload):
+    id: int
+    admin_graphql_api_id: str | None = None
+    name: str | None = None
+    financial_status: str | None = None
+    cancelled_at: datetime | None = None
+    test: bool = False
+    current_subtotal_price_set: MoneySet | None = None
+    current_subtotal_price: Decimal | None = Field(default=None, allow_inf_nan=False)
+    currency: str | None = None
+    processed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    customer: CustomerRef | None = None
+    refunds: list[RefundPayload] = []
+
+    def snapshot(self) -> OrderSnapshot:
+        refunds = tuple(refund.facts() for refund in self.refunds)
+        if self.current_subtotal_price_set is not None:
+            current = self.current_subtotal_price_set.shop_money.amount
+            currency = self.current_subtotal_price_set.shop_money.currency_code or self.currency
+        else:
+            current, currency = self.current_subtotal_price or Decimal(0), self.currency
+        return OrderSnapshot(
+            order_id=self.id,
+            order_gid=self.admin_graphql_api_id,
+            name=self.name,
+            customer_id=self.customer.id if self.customer else None,
+            # Shopify lowers the current subtotal by what was refunded; earning uses the subtotal
+            # before refunds, and each refund takes back its own share.
+            subtotal=current + sum((r.subtotal for r in refunds), Decimal(0)),
+            currency=currency,
+            paid=(self.financial_status or "").lower() in PAID_FINANCIAL_STATUSES,
+            cancelled=self.cancelled_at is not None,
+            test=self.test,
+            processed_at=self.processed_at or self.created_at,
+            updated_at=self.updated_at,
+            refunds=refunds,
+        )
+
+
+# --- compliance and app topics -------------------------------------------------------------------
+
+
+class DataRequestId(_Payload):
+    id: int
+
+
+class CustomersDataRequest(_Payload):
+    customer: CustomerRef
+    orders_requested: list[int] = []
+    data_request: DataRequestId
+
+
+class CustomersRedact(_Payload):
+    customer: CustomerRef
+    orders_to_redact: list[int] = []
+
+
+class ScopesUpdate(_Payload):
+    current: list[str] = []
+
+
+# --- GraphQL order nodes (reconciliation) --------------------------------------------------------
+
+
+def graphql_order_snapshot(node: dict[str, Any]) -> OrderSnapshot:
+    """An `Order` node of OrdersUpdatedSince.graphql as the same facts a webhook would give."""
+    try:
+        order_id = int(node["legacyResourceId"])
+        refunds = tuple(
+            RefundFacts(
+                refund_id=int(refund["legacyResourceId"]),
+                order_id=order_id,
+                subtotal=sum(
+                    (
+                        Decimal(line["subtotalSet"]["shopMoney"]["amount"])
+                        for line in refund["refundLineItems"]["nodes"]
+                    ),
+                    Decimal(0),
+                ),
+                created_at=_instant(refund.get("createdAt")),
+            )
+            for refund in node.get("refunds") or []
+        )
+        money = node["currentSubtotalPriceSet"]["shopMoney"]
+        customer = node.get("customer")
+        return OrderSnapshot(
+            order_id=order_id,
+            order_gid=node.get("id"),
+            name=node.get("name"),
+            customer_id=int(customer["legacyResourceId"]) if customer else None,
+            subtotal=Decimal(money["amount"]) + sum((r.subtotal for r in refunds), Decimal(0)),
+            currency=money.get("currencyCode"),
+            paid=str(node.get("displayFinancialStatus") or "").lower() in PAID_FINANCIAL_STATUSES,
+            cancelled=node.get("cancelledAt") is not None,
+            test=bool(node.get("test")),
+            processed_at=_instant(node.get("processedAt")),
+            updated_at=_instant(node.get("updatedAt")),
+            refunds=refunds,
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise PayloadError(f"order node: {exc}") from exc
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def parse(model: type[PayloadT], raw: bytes) -> PayloadT:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise PayloadError(f"{model.__name__}: {exc.error_count()} invalid field(s)") from exc

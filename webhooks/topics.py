@@ -1,0 +1,61 @@
+"""Which handler takes which topic. Topics not listed here are recorded and marked ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from loyalty.schemas import OrderEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.shops.models import Shop
+    from webhooks.inbox import InboxEvent
+
+RECONCILED_TOPIC = "orders/reconciled"
+
+
+@dataclass(frozen=True)
+class Translated:
+    events: list[OrderEvent]
+    customer_id: int | None
+    order_id: int | None
+
+
+@dataclass(frozen=True)
+class LedgerTopic:
+    """Pure translation to loyalty facts; the dispatcher applies a whole batch in one go."""
+
+    translate: Callable[[InboxEvent], Translated]
+
+
+@dataclass(frozen=True)
+class EffectTopic:
+    """Runs on its own, in a savepoint. `after_uninstall`: still runs once the shop uninstalled us."""
+
+    run: Callable[[AsyncSession, InboxEvent, Shop], Awaitable[None]]
+    after_uninstall: bool = False
+
+
+Topic = LedgerTopic | EffectTopic
+
+
+def registry() -> dict[str, Topic]:
+    from webhooks.handlers import app, compliance, orders
+
+    announced = LedgerTopic(orders.on_order_announced)
+    return {
+        "orders/create": announced,
+        "orders/updated": announced,
+        "orders/paid": announced,
+        "orders/cancelled": announced,
+        "refunds/create": LedgerTopic(orders.on_refunds_create),
+        RECONCILED_TOPIC: LedgerTopic(orders.on_orders_reconciled),
+        "app/uninstalled": EffectTopic(app.on_app_uninstalled, after_uninstall=True),
+        "app/scopes_update": EffectTopic(app.on_app_scopes_update),
+        "customers/data_request": EffectTopic(compliance.on_customers_data_request, after_uninstall=True),
+        "customers/redact": EffectTopic(compliance.on_customers_redact, after_uninstall=True),
+        "shop/redact": EffectTopic(compliance.on_shop_redact, after_uninstall=True),
+    }
