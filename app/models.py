@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
+MODEL_MODULES = ("app.shops.models", "loyalty.models", "referrals.models", "webhooks.models")
+
 
 def import_all_models() -> None:
-    import webhooks.models  # noqa: F401
+    for module in MODEL_MODULES:
+        importlib.import_module(module)

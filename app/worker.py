@@ -17,6 +17,7 @@ from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from app.core.config import Settings
+from app.core.heap import settle_heap
 from app.queue import arq_settings
 from app.services import Services, build_services
 from app.shopify.errors import ShopifyError, ShopifyUnavailable
@@ -142,11 +143,13 @@ def worker_options(settings: Settings) -> dict[str, Any]:
 
 def worker_context(services: Services) -> dict[str, Any]:
     settings = services.settings
+    sqlite = services.db.dialect == "sqlite"
     return {
         "services": services,
         "drainer": webhook_tasks.Drainer(
             services.db,
-            batch_size=50 if services.db.dialect == "sqlite" else settings.inbox_claim_batch,
+            # SQLite has one writer: shorter batches keep webhook intake waiting less.
+            batch_size=min(50, settings.inbox_claim_batch) if sqlite else settings.inbox_claim_batch,
             max_attempts=settings.inbox_max_attempts,
             budget_seconds=max(1.0, settings.webhook_job_timeout_seconds * 0.6),
         ),
@@ -162,6 +165,7 @@ async def supervise(settings: Settings, stop: asyncio.Event | None = None) -> No
             loop.add_signal_handler(sig, stop.set)
     services = build_services(settings)
     ctx = worker_context(services)
+    settle_heap()
     failures = 0
     try:
         while not stop.is_set():

@@ -45,7 +45,7 @@ class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = _shop_fk()
     customer_id: int = Field(sa_type=BigInteger)
-    points_balance: int = 0
+    points_balance: int = Field(default=0, sa_type=BigInteger)
     tier_name: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -64,7 +64,7 @@ class LedgerEntry(SQLModel, table=True):
     member_id: int = Field(
         sa_column=Column(Integer, ForeignKey("loyalty_members.id", ondelete="CASCADE"), nullable=False)
     )
-    delta: int
+    delta: int = Field(sa_type=BigInteger)
     kind: str = Field(max_length=20)
     reason: str = Field(default="", sa_type=Text)
     # Derived from the business fact (`earn:order:{id}`), never from a delivery.
@@ -99,8 +99,8 @@ class LoyaltyOrder(SQLModel, table=True):
     cancelled: bool = False
     test: bool = False
     refunded_subtotal: Decimal = Field(default=Decimal("0"), sa_type=Money)
-    points_earned: int = 0
-    points_reversed: int = 0
+    points_earned: int = Field(default=0, sa_type=BigInteger)
+    points_reversed: int = Field(default=0, sa_type=BigInteger)
     earned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

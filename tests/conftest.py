@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -98,12 +99,11 @@ def _truncate(database_url: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_state(database_url: str, redis_url: str) -> Iterator[None]:
+def clean_state(database_url: str, redis_url: str) -> None:
     _truncate(database_url)
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()
-    yield
 
 
 @pytest.fixture
@@ -111,14 +111,12 @@ def devstore() -> DevStore:
     return DevStore()
 
 
-@pytest.fixture
-async def services(settings: Settings, devstore: DevStore) -> AsyncIterator[Services]:
-    """The app's services, with every call to Shopify answered by the in-process dev store."""
+def stack_services(settings: Settings, devstore: DevStore) -> Services:
+    """The app's services, with every call to Shopify answered by an in-process dev store, which in
+    turn delivers its webhooks to the app (set `services.app_holder["app"]` once the app exists)."""
     holder: dict[str, FastAPI] = {}
 
     class LateApp:
-        """The dev store delivers webhooks to the app, which is built after it."""
-
         async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
             await holder["app"](scope, receive, send)
 
@@ -126,15 +124,27 @@ async def services(settings: Settings, devstore: DevStore) -> AsyncIterator[Serv
     built = build_services(settings, shopify_transport=httpx.ASGITransport(store_app))
     built.devstore_app = store_app  # type: ignore[attr-defined]
     built.app_holder = holder  # type: ignore[attr-defined]
+    return built
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, services)
+    services.app_holder["app"] = application  # type: ignore[attr-defined]
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def services(settings: Settings, devstore: DevStore) -> AsyncIterator[Services]:
+    built = stack_services(settings, devstore)
     yield built
     await built.close()
 
 
 @pytest.fixture
 async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, services)
-    services.app_holder["app"] = application  # type: ignore[attr-defined]
-    async with LifespanManager(application):
+    async with running_app(settings, services) as application:
         yield application
 
 

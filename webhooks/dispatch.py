@@ -40,6 +40,7 @@ class BatchProcessor:
         self.max_attempts = max_attempts
         self.now = now or utcnow()
         self.outcomes: dict[int, tuple[InboxEvent, Outcome]] = {}
+        self._written: set[int] = set()
 
     async def run(self, events: list[InboxEvent]) -> dict[int, tuple[InboxEvent, Outcome]]:
         shops = await shops_service.shops_by_domain(self.session, sorted({e.shop_domain for e in events}))
@@ -64,10 +65,18 @@ class BatchProcessor:
         by_id = {shop.id: shop for shop in shops.values()}
         for shop_id in sorted(ledger):
             await self._apply_ledger(by_id[shop_id], ledger[shop_id])
+        # Effects read and redact inbox rows by what processing learnt (shop, customer, order), so
+        # every outcome of this batch is written before the next effect runs, not only at the end.
+        await self._write_outcomes()
         for event, effect, shop in sorted(effects, key=lambda item: item[0].id):
             await self._run_effect(event, effect, shop)
-        await write_outcomes(self.session, self.outcomes, self.now)
+            await self._write_outcomes()
         return self.outcomes
+
+    async def _write_outcomes(self) -> None:
+        unwritten = {inbox_id: item for inbox_id, item in self.outcomes.items() if inbox_id not in self._written}
+        await write_outcomes(self.session, unwritten, self.now)
+        self._written.update(unwritten)
 
     async def _apply_ledger(self, shop: Shop, items: list[tuple[InboxEvent, Translated]]) -> None:
         assert shop.id is not None
@@ -102,13 +111,13 @@ class BatchProcessor:
     async def _run_effect(self, event: InboxEvent, effect: EffectTopic, shop: Shop) -> None:
         try:
             async with self.session.begin_nested():
-                await effect.run(self.session, event, shop)
+                customer_id = await effect.run(self.session, event, shop)
         except PayloadError as exc:
             self._done(event, Outcome(InboxStatus.FAILED, error=str(exc), shop_id=shop.id))
         except Exception as exc:
             self._failed(event, exc, shop.id)
         else:
-            self._done(event, Outcome(InboxStatus.PROCESSED, shop_id=shop.id))
+            self._done(event, Outcome(InboxStatus.PROCESSED, shop_id=shop.id, customer_id=customer_id))
 
     def _failed(self, event: InboxEvent, exc: Exception, shop_id: int | None) -> None:
         """Retry with backoff while attempts last; a deadlock or lost connection is always retried."""

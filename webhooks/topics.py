@@ -33,9 +33,10 @@ class LedgerTopic:
 
 @dataclass(frozen=True)
 class EffectTopic:
-    """Runs on its own, in a savepoint. `after_uninstall`: still runs once the shop uninstalled us."""
+    """Runs on its own, in a savepoint. `after_uninstall`: still runs once the shop uninstalled us.
+    `run` answers the customer the row is about (kept on the row, so a later redaction finds it), or None."""
 
-    run: Callable[[AsyncSession, InboxEvent, Shop], Awaitable[None]]
+    run: Callable[[AsyncSession, InboxEvent, Shop], Awaitable[int | None]]
     after_uninstall: bool = False
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from app.core.clock import utcnow
+from app.core import clock
+
+
+def utcnow() -> datetime:
+    """Shopify's timestamps have whole seconds, in webhooks and in GraphQL alike."""
+    return clock.utcnow().replace(microsecond=0)
+
 
 # Above 2**53: a JavaScript number cannot hold these ids exactly, like real Shopify ids.
 FIRST_ID = 2**53 + 1

@@ -14,6 +14,8 @@ from app.shops import service as shops_service
 from app.shops.models import Shop, ShopToken
 
 RETRY_SESSION = {"X-Shopify-Retry-Invalid-Session-Request": "1"}
+# Shopify ids are positive and fit a BIGINT column.
+MAX_SHOPIFY_ID = 2**63 - 1
 
 
 def get_services(request: Request) -> Services:
@@ -48,8 +50,10 @@ async def current_shop(request: Request, services: ServicesDep) -> Shop:
 async def shop_with_token(services: Services, shop_domain: str, id_token: object) -> Shop:
     async with services.db.sessions() as session:
         shop = await shops_service.find_shop(session, shop_domain)
-        if shop is not None and shop.installed and shop.id is not None and await session.get(ShopToken, shop.id):
-            return shop
+        if shop is not None and shop.installed and shop.id is not None:
+            token = await session.get(ShopToken, shop.id)
+            if token is not None:
+                return shop
     try:
         grant = await services.auth.exchange_session_token(id_token)
     except TokenGrantError as exc:
@@ -80,6 +84,8 @@ async def proxy_shopper(request: Request, services: ServicesDep) -> Shopper:
         shop = await shops_service.find_shop(session, verdict.shop_domain)
     if shop is None or not shop.installed:
         raise ApiError(404, "shop_not_installed", "this shop has not installed Dangol")
+    if verdict.customer_id is not None and not 0 < verdict.customer_id <= MAX_SHOPIFY_ID:
+        raise ApiError(400, "invalid_customer", "logged_in_customer_id is not a Shopify customer id")
     return Shopper(shop=shop, customer_id=verdict.customer_id)
 
 

@@ -72,8 +72,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else first["msg"]
+        location: list[str] = errors[0]["loc"] if errors else []
+        message: str = errors[0]["msg"] if errors else "invalid request"
+        detail = f"{'.'.join(location)}: {message}" if location else message
         return error_response(422, "validation_error", detail, errors=errors)
 
     @app.exception_handler(LoyaltyError)

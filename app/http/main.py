@@ -9,11 +9,13 @@ from fastapi import FastAPI
 
 from app.core import jobs
 from app.core.config import Settings, get_settings
+from app.core.heap import settle_heap
 from app.http.errors import install_error_handlers
 from app.http.routes import admin, auth, health, proxy
+from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
 from webhooks import router as webhooks_router
-from webhooks.inbox import InboxWriter
+from webhooks.inbox import InboxWriter, WakeUps
 from webhooks.tasks import PROCESS_JOB
 
 
@@ -25,20 +27,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        app.state.webhook_secrets = settings.webhook_secrets
 
-        async def wake_worker(created: list[int]) -> None:
-            await jobs.send([jobs.DeferredJob(PROCESS_JOB, job_id=f"inbox:{min(created)}")])
+        async def wake_worker(first_row: int) -> None:
+            await jobs.send([jobs.DeferredJob(PROCESS_JOB, job_id=f"inbox:{first_row}")])
 
+        wake_ups = WakeUps(wake_worker)
         app.state.inbox_writer = InboxWriter(
             app.state.services.db,
             linger_seconds=settings.inbox_linger_seconds,
             max_batch=settings.inbox_max_batch,
-            on_committed=wake_worker,
+            on_committed=wake_ups,
         )
+        settle_heap()
         try:
             yield
         finally:
             await app.state.inbox_writer.drain()
+            await wake_ups.drain()
             if own:
                 await app.state.services.close()
 
@@ -50,10 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.include_router(webhooks_router.router)
-    app.include_router(auth.router)
-    app.include_router(admin.router)
-    app.include_router(proxy.router)
-    app.include_router(health.router)
+    for router in (auth.router, admin.router, proxy.router, health.router):
+        app.include_router(router, responses=ERROR_RESPONSES)
     if settings.dangol_dev_store:
         from app.devstore.app import create_devstore
 

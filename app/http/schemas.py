@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from loyalty.program import Program
 from loyalty.schemas import MemberView
 
 MAX_POINTS_ADJUSTMENT = 1_000_000_000
+
+
+class ErrorOut(BaseModel):
+    """Every error: CONTRACT.md's `{"error", "detail"}`; a 422 adds the validation `errors`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="machine-readable code, e.g. `invalid_shop`, `insufficient_points`")
+    detail: str = Field(description="for humans")
+
+
+# Documented on every route instead of FastAPI's default 422 (`{"detail": [...]}`), which we never send.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": ErrorOut, "description": "the request was refused"}
+}
 
 
 class TierOut(BaseModel):
@@ -86,8 +101,14 @@ def next_tier_out(view: MemberView) -> NextTierOut | None:
 
 
 class AdjustIn(BaseModel):
-    points: int = Field(ge=-MAX_POINTS_ADJUSTMENT, le=MAX_POINTS_ADJUSTMENT, description="non-zero")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    # A misspelt field or `true` for points is a mistake to report, not something to guess at.
+    model_config = ConfigDict(extra="forbid")
+
+    points: int = Field(strict=True, ge=-MAX_POINTS_ADJUSTMENT, le=MAX_POINTS_ADJUSTMENT, description="non-zero")
+    # PostgreSQL text cannot hold NUL.
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+    ]
 
     @field_validator("points")
     @classmethod

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import shopify
 from shopify_app import ShopifyApp
 
-import shopify
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.shopify.errors import ShopifyUnavailable, TokenGrantError
@@ -61,7 +61,7 @@ class ShopifyAuth:
         self.app = app
         # Class-level credentials are how ShopifyAPI's helpers read them; one subclass per secret
         # keeps the rotation's previous secret usable without touching the library's globals.
-        self._signers = [
+        self._signers: list[Any] = [
             type("DangolOAuthSigner", (shopify.Session,), {"api_key": settings.shopify_api_key, "secret": secret})
             for secret in settings.webhook_secrets
         ]

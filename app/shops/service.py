@@ -64,7 +64,8 @@ async def record_install(session: AsyncSession, domain: str, grant: TokenGrant, 
 async def mark_uninstalled(session: AsyncSession, shop: Shop) -> None:
     """`app/uninstalled`: Shopify has revoked the token; forget it. Data stays until `shop/redact`."""
     assert shop.id is not None
-    shop.uninstalled_at = utcnow()
+    if shop.uninstalled_at is None:  # a repeated delivery keeps the first uninstall's time
+        shop.uninstalled_at = utcnow()
     await drop_token(session, shop.id)
     log.info("shops.uninstalled", shop=shop.domain)
 

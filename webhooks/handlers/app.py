@@ -11,6 +11,10 @@ from webhooks.payloads import ScopesUpdate, parse
 
 
 async def on_app_uninstalled(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
+    """Forget the token; but an uninstall from before the shop's latest install is history, not news
+    (a late or retried delivery must not undo a re-install)."""
+    if event.happened_at < shop.installed_at:
+        return
     await shops_service.mark_uninstalled(session, shop)
 
 

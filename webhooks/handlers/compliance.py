@@ -19,8 +19,9 @@ from webhooks.payloads import CustomersDataRequest, CustomersRedact, parse
 EXPORTS = ComplianceExport.__table__  # type: ignore[attr-defined]
 
 
-async def on_customers_data_request(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
-    """Prepare, for the merchant, everything we hold on the customer (shown in the admin)."""
+async def on_customers_data_request(session: AsyncSession, event: InboxEvent, shop: Shop) -> int:
+    """Prepare, for the merchant, everything we hold on the customer (shown in the admin). The row is
+    about the customer (its body names them), so a later `customers/redact` empties it too."""
     request = parse(CustomersDataRequest, event.body)
     assert shop.id is not None
     customer_id = request.customer.id
@@ -36,10 +37,12 @@ async def on_customers_data_request(session: AsyncSession, event: InboxEvent, sh
             shop_id=shop.id, customer_id=customer_id, data_request_id=request.data_request.id, document=document
         )
     )
+    return customer_id
 
 
 async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
-    """Erase the customer's personal data; ledger amounts stay, unlinked from them."""
+    """Erase the customer's personal data; ledger amounts stay, unlinked from them. The request's own
+    body (it names the customer) goes too; its row stays, unlinked, as the record that we complied."""
     request = parse(CustomersRedact, event.body)
     assert shop.id is not None
     customer_id = request.customer.id
@@ -56,6 +59,7 @@ async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Sh
         )
         .values(body=None, customer_id=None)
     )
+    await session.execute(update(INBOX).where(INBOX.c.id == event.id).values(body=None))
 
 
 async def on_shop_redact(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from app.http.deps import CurrentShop, ServicesDep, request_headers, shop_with_token
+from app.http.deps import MAX_SHOPIFY_ID, CurrentShop, ServicesDep, request_headers, shop_with_token
 from app.http.errors import error_response
-from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut
+from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut, ErrorOut
 from app.shops.models import ComplianceExport, Shop
 from frontend.pages import render
 from loyalty import service as loyalty_service
@@ -19,8 +19,9 @@ from loyalty.program import Program
 
 router = APIRouter(tags=["admin"])
 
-CustomerId = Annotated[int, Path(gt=0, le=2**63 - 1, description="Shopify customer id")]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, description="repeats with the same key apply once")]
+CustomerId = Annotated[int, Path(gt=0, le=MAX_SHOPIFY_ID, description="Shopify customer id")]
+# The ledger stores the key with a prefix in a 200-character column: keep well inside it.
+IdempotencyKey = Annotated[str | None, Header(max_length=128, description="repeats with the same key apply once")]
 
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
@@ -46,13 +47,13 @@ async def admin_home(request: Request, services: ServicesDep) -> Response:
     return HTMLResponse(page, headers=verdict.headers)
 
 
-@router.get("/admin/api/program", response_model=Program)
+@router.get("/admin/api/program", response_model=Program, response_model_exclude_none=True)
 async def read_program(shop: CurrentShop, services: ServicesDep) -> dict[str, Any]:
     async with services.db.sessions() as session:
         return (await loyalty_service.get_program(session, _id(shop))).document()
 
 
-@router.put("/admin/api/program", response_model=Program)
+@router.put("/admin/api/program", response_model=Program, response_model_exclude_none=True)
 async def replace_program(program: Program, shop: CurrentShop, services: ServicesDep) -> dict[str, Any]:
     async with services.db.unit_of_work() as session:
         return (await loyalty_service.update_program(session, _id(shop), program)).document()
@@ -70,7 +71,7 @@ async def read_customer(customer_id: CustomerId, shop: CurrentShop, services: Se
 @router.post(
     "/admin/api/customers/{customer_id}/adjust",
     response_model=CustomerOut,
-    responses={409: {"description": "the debit would overdraw the balance"}},
+    responses={409: {"model": ErrorOut, "description": "the debit would overdraw the balance"}},
 )
 async def adjust_customer(
     customer_id: CustomerId,

@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.http.deps import ServicesDep, request_headers
 from app.http.errors import ApiError
+from app.http.schemas import ErrorOut
 from app.shopify.domains import normalise_shop_domain
 from app.shopify.errors import ShopifyUnavailable, TokenGrantError
 from app.shops import service as shops_service
@@ -29,7 +30,7 @@ def _state_signer(services: ServicesDep) -> URLSafeTimedSerializer:
     "/auth",
     response_class=RedirectResponse,
     status_code=302,
-    responses={400: {"description": "not a myshopify.com domain"}},
+    responses={400: {"model": ErrorOut, "description": "not a myshopify.com domain"}},
 )
 async def begin_install(services: ServicesDep, shop: str = Query(max_length=255)) -> Response:
     domain = normalise_shop_domain(shop)
@@ -53,7 +54,10 @@ async def begin_install(services: ServicesDep, shop: str = Query(max_length=255)
     "/auth/callback",
     response_class=RedirectResponse,
     status_code=302,
-    responses={400: {"description": "bad state or parameters"}, 401: {"description": "bad hmac"}},
+    responses={
+        400: {"model": ErrorOut, "description": "bad state or parameters"},
+        401: {"model": ErrorOut, "description": "bad hmac"},
+    },
 )
 async def finish_install(request: Request, services: ServicesDep) -> Response:
     params = {key: value for key, value in request.query_params.items()}
@@ -95,4 +99,6 @@ async def patch_id_token(request: Request, services: ServicesDep) -> Response:
     result = services.verifier.app.app_home_patch_id_token(
         {"method": "GET", "headers": request_headers(request), "url": str(request.url), "body": ""}
     )
+    if not result.ok:
+        raise ApiError(400, result.log.code, "shop and shopify-reload are required")
     return Response(result.response.body, status_code=result.response.status, headers=result.response.headers)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from app.http.deps import ProxyShopper, ServicesDep, Shopper, logged_in
-from app.http.schemas import MeOut
+from app.http.schemas import ErrorOut, MeOut
 from frontend.pages import render
 from loyalty import service as loyalty_service
 from referrals import service as referrals_service
@@ -30,13 +30,16 @@ async def _me(shopper: Shopper, services: ServicesDep, customer_id: int) -> MeOu
 @router.get(
     "/proxy/me.json",
     response_model=MeOut,
-    responses={401: {"description": "bad signature"}, 403: {"description": "not logged in"}},
+    responses={
+        401: {"model": ErrorOut, "description": "bad signature"},
+        403: {"model": ErrorOut, "description": "not logged in"},
+    },
 )
 async def me(shopper: ProxyShopper, services: ServicesDep) -> MeOut:
     return await _me(shopper, services, logged_in(shopper))
 
 
-@router.get("/proxy", response_class=HTMLResponse, responses={401: {"description": "bad signature"}})
+@router.get("/proxy", response_class=HTMLResponse, responses={401: {"model": ErrorOut, "description": "bad signature"}})
 async def loyalty_page(shopper: ProxyShopper, services: ServicesDep) -> HTMLResponse:
     if shopper.customer_id is None:
         return HTMLResponse(render("storefront/loyalty.html", customer=None))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f551fcaa119
+Revision ID: b5375b3aef1b
 Revises: 
-Create Date: 2026-11-23 11:12:50.815176
+Create Date: 2026-11-23 11:49:36.200329
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import app.core.types
 
 
-revision: str = '9f551fcaa119'
+revision: str = 'b5375b3aef1b'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.BigInteger(), nullable=False),
-    sa.Column('points_balance', sa.Integer(), nullable=False),
+    sa.Column('points_balance', sa.BigInteger(), nullable=False),
     sa.Column('tier_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
@@ -102,8 +102,8 @@ def upgrade() -> None:
     sa.Column('cancelled', sa.Boolean(), nullable=False),
     sa.Column('test', sa.Boolean(), nullable=False),
     sa.Column('refunded_subtotal', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('points_earned', sa.Integer(), nullable=False),
-    sa.Column('points_reversed', sa.Integer(), nullable=False),
+    sa.Column('points_earned', sa.BigInteger(), nullable=False),
+    sa.Column('points_reversed', sa.BigInteger(), nullable=False),
     sa.Column('earned_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_loyalty_orders_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_orders')),
@@ -161,7 +161,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('delta', sa.Integer(), nullable=False),
+    sa.Column('delta', sa.BigInteger(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),

@@ -1,0 +1,1 @@
+"""Dangol's shell: configuration, database, HTTP, worker, Shopify client, dev store, CLI."""

@@ -1,0 +1,111 @@
+"""Helpers shared by the app shell's tests: what the app sent to Shopify, and what it stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+from sqlalchemy import func, select
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.devstore.state import DevStore
+from app.services import Services
+from app.shops.models import Shop, ShopToken
+from tests.conftest import APP_URL, stack_services
+from tests.conftest import running_app as app_of
+from tests.factories import SHOP
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    method: str
+    url: str
+    body: dict[str, Any]
+
+
+def recorder(http: httpx.AsyncClient) -> list[SentRequest]:
+    """Record every request `http` sends, as it left the app (before the dev store redirect)."""
+    sent: list[SentRequest] = []
+
+    async def record(request: httpx.Request) -> None:
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            body = {}
+        sent.append(SentRequest(request.method, str(request.url), body if isinstance(body, dict) else {}))
+
+    http.event_hooks["request"].append(record)
+    return sent
+
+
+def token_requests(sent: list[SentRequest]) -> list[SentRequest]:
+    return [r for r in sent if urlsplit(r.url).path == "/admin/oauth/access_token"]
+
+
+async def approved_callback(
+    client: httpx.AsyncClient, store_client: httpx.AsyncClient, *, domain: str = SHOP
+) -> dict[str, str]:
+    """Start the install at /auth and let the dev store approve it; the query Shopify would call back with."""
+    begin = await client.get("/auth", params={"shop": domain})
+    assert begin.status_code == 302, begin.text
+    query = dict(parse_qsl(urlsplit(begin.headers["location"]).query)) | {"shop": domain}
+    approved = await store_client.get(f"/admin/oauth/authorize?{urlencode(query)}")
+    assert approved.status_code == 302, approved.text
+    callback = urlsplit(approved.headers["location"])
+    assert callback.path == "/auth/callback"
+    return dict(parse_qsl(callback.query, keep_blank_values=True))
+
+
+async def call_back(client: httpx.AsyncClient, params: dict[str, str]) -> httpx.Response:
+    return await client.get(f"/auth/callback?{urlencode(params)}")
+
+
+async def find_shop(db: Database, domain: str = SHOP) -> Shop | None:
+    async with db.sessions() as session:
+        result = await session.execute(select(Shop).where(Shop.domain == domain))  # type: ignore[arg-type]
+        return result.scalar_one_or_none()
+
+
+async def token_row(db: Database, shop_id: int) -> ShopToken | None:
+    async with db.sessions() as session:
+        return await session.get(ShopToken, shop_id)
+
+
+async def count_rows(db: Database, model: type[Any]) -> int:
+    async with db.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The contract's error shape: JSON `{"error": code, "detail": text}` with the given 4xx status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body.get("error"), str)
+    assert body["error"]
+    assert isinstance(body.get("detail"), str)
+    assert body["detail"]
+    if code is not None:
+        assert body["error"] == code, body
+    return body  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, devstore: DevStore) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+    """The app and its dev store built from other settings than the `settings` fixture's (a rotated
+    secret, an unreachable Redis), wired the way tests/conftest.py wires the usual ones."""
+    services = stack_services(settings, devstore)
+    try:
+        async with (
+            app_of(settings, services) as application,
+            httpx.AsyncClient(transport=httpx.ASGITransport(application), base_url=APP_URL) as client,
+        ):
+            yield services, client
+    finally:
+        await services.close()

@@ -1,0 +1,68 @@
+"""The program's shape and validation."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from loyalty.program import DEFAULT_PROGRAM_DOCUMENT, Program, default_program
+
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "design" / "CONTRACT.md"
+
+
+def test_default_program_is_the_contracts():
+    # given the default program printed in CONTRACT.md (read in place when present)
+    if not CONTRACT.exists():
+        pytest.skip(f"CONTRACT.md is not beside this checkout ({CONTRACT})")
+    block = re.search(r"## The program.*?```json\n(.*?)```", CONTRACT.read_text(), re.S)
+    assert block is not None
+    # then ours is the same document, round-tripped through validation
+    assert default_program().document() == json.loads(block.group(1))
+    assert json.loads(block.group(1)) == DEFAULT_PROGRAM_DOCUMENT
+
+
+def _with(**changes):
+    document = json.loads(json.dumps(DEFAULT_PROGRAM_DOCUMENT))
+    for path, value in changes.items():
+        target = document
+        keys = path.split("__")
+        for key in keys[:-1]:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        last = keys[-1]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("_case", "document"),
+    [
+        ("first tier above zero", _with(tiers__0__threshold="10")),
+        ("thresholds not rising", _with(tiers__2__threshold="100")),
+        ("duplicate tier names", _with(tiers__1__name="gold")),
+        ("duplicate reward ids", _with(rewards__1__id="5-off")),
+        ("percentage over 100", _with(rewards__1__value="150")),
+        ("fixed without value", _with(rewards__0={"id": "x", "name": "X", "points_cost": 5, "type": "fixed_amount"})),
+        ("free shipping with value", _with(rewards__2__value="5")),
+        ("unknown window", _with(tier_window="forever")),
+        ("negative rate", _with(earn={"points_per_unit": -1})),
+        ("unknown field", _with(bonus=1)),
+        ("no tiers", _with(tiers=[])),
+        ("infinite threshold", _with(tiers__1__threshold="Infinity")),
+        ("zero-cost reward", _with(rewards__0__points_cost=0)),
+    ],
+)
+def test_invalid_programs_are_refused(_case, document):
+    with pytest.raises(ValidationError):
+        Program.model_validate(document)
+
+
+def test_a_program_keeps_money_as_decimal_strings():
+    program = Program.model_validate(_with(tiers__1__threshold="250.50", earn={"points_per_unit": 1.5}))
+    document = program.document()
+    assert document["tiers"][1]["threshold"] == "250.50"
+    assert document["earn"]["points_per_unit"] == 1.5

@@ -1,0 +1,88 @@
+"""Reconciliation: orders the webhooks never delivered reach the ledger through GraphQL and the inbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import time_machine
+from sqlalchemy import select
+
+from app.devstore.payloads import order_payload
+from app.devstore.state import DevLine
+from app.worker import reconcile_orders
+from tests.factories import SHOP, install_shop, post_webhook
+from tests.loyalty.ledger import accounts, points
+from webhooks.models import InboxSource, WebhookInbox
+
+
+async def _reconciled_rows(db) -> list[WebhookInbox]:
+    async with db.sessions() as session:
+        query = select(WebhookInbox).where(WebhookInbox.source == InboxSource.RECONCILE.value)
+        return list((await session.execute(query)).scalars())
+
+
+async def test_an_order_the_webhooks_never_delivered_is_credited_by_reconciliation(
+    client, store_client, devstore, services, drainer, db
+):
+    # given an installed shop whose customer paid for an order Shopify never told us about
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Min", "Park", "min@example.com")
+    order = devstore.place_order(SHOP, customer_id=customer.id, lines=[DevLine(title="Mug", price=Decimal("64.90"))])
+    # when reconciliation runs and the worker drains
+    assert await reconcile_orders({"services": services}) == 1
+    await drainer.wake()
+    # then the points are there, through the same inbox path as a webhook
+    assert await points(db, customer.id) == 64
+    rows = await _reconciled_rows(db)
+    assert [(row.topic, row.status, row.order_id) for row in rows] == [("orders/reconciled", "processed", order.id)]
+    # and a second run finds nothing new
+    assert await reconcile_orders({"services": services}) == 0
+
+
+async def test_reconciliation_catches_a_refund_whose_webhook_was_lost(
+    client, store_client, devstore, services, drainer, db
+):
+    # given an order whose paid webhook did arrive
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Noa", "Levi", "noa@example.com")
+    order = devstore.place_order(SHOP, customer_id=customer.id, lines=[DevLine(title="Lamp", price=Decimal("150.00"))])
+    shop = devstore.shop(SHOP)
+    await post_webhook(client, "orders/paid", order_payload(shop, order))
+    await drainer.wake()
+    assert await reconcile_orders({"services": services}) == 0  # nothing we have not seen
+    # when, a second later, 50.00 is refunded and that webhook is lost
+    with time_machine.travel(order.updated_at + timedelta(seconds=1)):
+        devstore.refund(SHOP, order.id, Decimal("50.00"))
+    assert await reconcile_orders({"services": services}) == 1
+    await drainer.wake()
+    # then the refund's share came back, once
+    account = (await accounts(db))[customer.id]
+    assert account.points == 100
+    assert [key for key, _ in account.entries][-1].startswith("refund:")
+
+
+async def test_reconciliation_and_a_late_webhook_credit_once(client, store_client, devstore, services, drainer, db):
+    # given an order first found by reconciliation
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Ada", "Obi", "ada@example.com")
+    order = devstore.place_order(SHOP, customer_id=customer.id, lines=[DevLine(title="Pen", price=Decimal("12.00"))])
+    await reconcile_orders({"services": services})
+    await drainer.wake()
+    # when its webhook finally arrives, a day late
+    await post_webhook(client, "orders/paid", order_payload(devstore.shop(SHOP), order))
+    await drainer.wake()
+    # then it still earned once
+    assert (await accounts(db))[customer.id].entries == [(f"earn:order:{order.id}", 12)]
+
+
+async def test_reconciliation_asks_shopify_with_a_valid_query(client, store_client, devstore, services):
+    # given an installed shop
+    await install_shop(client, store_client)
+    # when reconciliation runs
+    await reconcile_orders({"services": services})
+    # then the dev store answered an OrdersUpdatedSince query without GraphQL errors, filtered by updated_at
+    asked = [op for op in services.devstore_app.state.received if "OrdersUpdatedSince" in op["query"]]
+    assert asked
+    assert asked[-1]["errors"] is None
+    assert asked[-1]["variables"]["query"].startswith("updated_at:>'")

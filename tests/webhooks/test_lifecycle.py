@@ -1,0 +1,65 @@
+"""app/uninstalled against re-installs: a late or retried uninstall must not undo a newer install."""
+
+from datetime import timedelta
+
+import orjson
+import time_machine
+from sqlalchemy import select
+
+from app.core.clock import utcnow
+from app.shops.models import Shop, ShopToken
+from tests.factories import SHOP, install_shop, signed
+
+
+async def _shop(db):
+    async with db.sessions() as session:
+        shop = (await session.execute(select(Shop).where(Shop.domain == SHOP))).scalar_one()
+        token = await session.get(ShopToken, shop.id)
+    return shop, token
+
+
+async def _uninstall(client, triggered_at):
+    body = orjson.dumps({"id": 548380009, "myshopify_domain": SHOP})
+    headers = signed(body, "app/uninstalled") | {"X-Shopify-Triggered-At": triggered_at.isoformat()}
+    return await client.post("/webhooks", content=body, headers=headers)
+
+
+async def test_an_uninstall_from_before_the_latest_install_changes_nothing(client, store_client, drainer, db):
+    # given a shop installed now
+    await install_shop(client, store_client)
+    # when an uninstall triggered an hour earlier is delivered late
+    assert (await _uninstall(client, utcnow() - timedelta(hours=1))).status_code == 200
+    await drainer.wake()
+    # then the shop is still installed and keeps its token
+    shop, token = await _shop(db)
+    assert shop.uninstalled_at is None
+    assert token is not None
+
+
+async def test_a_current_uninstall_forgets_the_token(client, store_client, drainer, db):
+    # given an installed shop
+    await install_shop(client, store_client)
+    # when the merchant uninstalls now
+    await _uninstall(client, utcnow() + timedelta(seconds=1))
+    await drainer.wake()
+    # then it is marked uninstalled and its token is gone
+    shop, token = await _shop(db)
+    assert shop.uninstalled_at is not None
+    assert token is None
+
+
+async def test_a_retried_uninstall_after_a_reinstall_keeps_the_new_install(client, store_client, drainer, db):
+    # given a shop that uninstalled and, a minute later, came back
+    await install_shop(client, store_client)
+    uninstalled_at = utcnow() + timedelta(seconds=1)
+    await _uninstall(client, uninstalled_at)
+    await drainer.wake()
+    with time_machine.travel(uninstalled_at + timedelta(minutes=1)):
+        await install_shop(client, store_client)
+    # when Shopify retries the old uninstall delivery (a new delivery id, the original trigger time)
+    await _uninstall(client, uninstalled_at)
+    await drainer.wake()
+    # then the re-install stands
+    shop, token = await _shop(db)
+    assert shop.uninstalled_at is None
+    assert token is not None

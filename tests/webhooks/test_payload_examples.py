@@ -1,0 +1,156 @@
+"""Shopify's own example bodies (../shared/shopify/payloads/2026-04, read in place) go through the whole
+path: accepted, kept, processed by their topic's handler (or ignored when we handle no such topic),
+never failed. The compliance examples name the shop `{shop}.myshopify.com`; the header decides."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.shops.models import ComplianceExport, Shop, ShopToken
+from tests.factories import SHOP, install_shop, post_webhook
+from tests.shopify import load_payload, load_payload_bytes, payload_topics, require_shared
+from webhooks.models import InboxStatus, WebhookInbox
+from webhooks.topics import registry
+
+# Topics the product must handle (CONTRACT.md: points from orders, the mandatory compliance topics,
+# the app's own lifecycle). A handler added later for another topic is expected to process it too.
+MUST_HANDLE = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/cancelled",
+        "refunds/create",
+        "app/uninstalled",
+        "app/scopes_update",
+        "customers/data_request",
+        "customers/redact",
+        "shop/redact",
+    }
+)
+TOPICS = payload_topics() or ["<shared data absent>"]
+
+
+def _expected_status(topic: str) -> InboxStatus:
+    return InboxStatus.PROCESSED if topic in MUST_HANDLE or topic in registry() else InboxStatus.IGNORED
+
+
+async def _rows(db) -> list[WebhookInbox]:
+    async with db.sessions() as session:
+        return list((await session.execute(select(WebhookInbox).order_by(WebhookInbox.id))).scalars())
+
+
+async def _shop(db) -> Shop | None:
+    async with db.sessions() as session:
+        return (await session.execute(select(Shop).where(Shop.domain == SHOP))).scalar_one_or_none()
+
+
+async def test_examples_cover_every_topic_we_must_handle():
+    # given
+    require_shared()
+
+    # when
+    topics = set(payload_topics())
+
+    # then
+    assert topics >= MUST_HANDLE
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+async def test_example_payload_is_accepted_and_handled(client, store_client, drainer, db, topic):
+    # given
+    body = load_payload_bytes(topic)
+    await install_shop(client, store_client)
+
+    # when
+    response = await post_webhook(client, topic, body, webhook_id=f"example:{topic}")
+    await drainer.wake()
+
+    # then
+    assert response.status_code == 200, response.text
+    [row] = await _rows(db)
+    assert row.topic == topic
+    assert row.status == _expected_status(topic), row.last_error
+    if row.status == InboxStatus.PROCESSED:
+        assert row.last_error is None
+        assert row.attempts == 1
+
+
+async def test_all_examples_in_one_batch_are_handled_and_none_fails(client, store_client, drainer, db):
+    # given
+    require_shared()
+    await install_shop(client, store_client)
+    topics = [t for t in payload_topics() if t != "shop/redact"]  # erases the shop: tested on its own
+    for topic in topics:
+        assert (await post_webhook(client, topic, load_payload_bytes(topic))).status_code == 200
+
+    # when
+    await drainer.wake()
+
+    # then
+    statuses = {row.topic: row.status for row in await _rows(db)}
+    assert statuses == {topic: _expected_status(topic) for topic in topics}
+
+
+async def test_shop_redact_example_erases_the_shop(client, store_client, drainer, db):
+    # given
+    await install_shop(client, store_client)
+    assert (await post_webhook(client, "app/uninstalled", load_payload_bytes("app/uninstalled"))).status_code == 200
+    await drainer.wake()
+
+    # when
+    response = await post_webhook(client, "shop/redact", load_payload_bytes("shop/redact"), webhook_id="redact")
+    await drainer.wake()
+
+    # then
+    assert response.status_code == 200, response.text
+    assert await _shop(db) is None
+    [row] = await _rows(db)
+    assert (row.webhook_id, row.status, row.body) == ("redact", InboxStatus.PROCESSED, None)
+
+
+async def test_app_uninstalled_example_marks_the_shop_uninstalled(client, store_client, drainer, db):
+    # given
+    await install_shop(client, store_client)
+
+    # when
+    await post_webhook(client, "app/uninstalled", load_payload_bytes("app/uninstalled"))
+    await drainer.wake()
+
+    # then
+    shop = await _shop(db)
+    assert shop is not None
+    assert shop.uninstalled_at is not None
+    async with db.sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(ShopToken))).scalar_one() == 0
+
+
+async def test_scopes_update_example_records_the_current_scopes(client, store_client, drainer, db):
+    # given
+    await install_shop(client, store_client)
+    current = load_payload("app/scopes_update")["current"]
+
+    # when
+    await post_webhook(client, "app/scopes_update", load_payload_bytes("app/scopes_update"))
+    await drainer.wake()
+
+    # then
+    shop = await _shop(db)
+    assert shop is not None
+    assert shop.scopes.split(",") == current
+
+
+async def test_data_request_example_prepares_an_export_for_its_customer(client, store_client, drainer, db):
+    # given
+    await install_shop(client, store_client)
+    example = load_payload("customers/data_request")
+
+    # when
+    await post_webhook(client, "customers/data_request", load_payload_bytes("customers/data_request"))
+    await drainer.wake()
+
+    # then
+    async with db.sessions() as session:
+        [export] = (await session.execute(select(ComplianceExport))).scalars().all()
+    assert (export.customer_id, export.data_request_id) == (example["customer"]["id"], example["data_request"]["id"])
