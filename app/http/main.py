@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from app.core import jobs
 from app.core.config import Settings, get_settings
@@ -14,9 +17,28 @@ from app.http.errors import install_error_handlers
 from app.http.routes import admin, auth, health, proxy
 from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
-from webhooks import router as webhooks_router
-from webhooks.inbox import InboxWriter, WakeUps
+from webhooks.endpoint import OPENAPI_PATH, PATH, WebhookIntake
+from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
+
+
+class DangolAPI(FastAPI):
+    """FastAPI with the webhook intake in front of everything (see webhooks/endpoint.py for why)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == PATH:
+            await self._intake(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    @cached_property
+    def _intake(self) -> WebhookIntake:
+        return WebhookIntake(self.state)
+
+    def openapi(self) -> dict[str, Any]:
+        schema = super().openapi()
+        schema["paths"].setdefault(PATH, OPENAPI_PATH)
+        return schema
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -34,7 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
         wake_ups = WakeUps(wake_worker)
         app.state.inbox_writer = InboxWriter(
-            app.state.services.db,
+            sink_for(app.state.services.db),
             linger_seconds=settings.inbox_linger_seconds,
             max_batch=settings.inbox_max_batch,
             on_committed=wake_ups,
@@ -48,14 +70,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if own:
                 await app.state.services.close()
 
-    app = FastAPI(
+    app = DangolAPI(
         title="Dangol",
         version="0.1.0",
         lifespan=lifespan,
         description="Loyalty, referrals and retention for Shopify shops.",
     )
     install_error_handlers(app)
-    app.include_router(webhooks_router.router)
     for router in (auth.router, admin.router, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     if settings.dangol_dev_store:
