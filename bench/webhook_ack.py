@@ -160,7 +160,7 @@ def main() -> None:
                 rows = conn.execute(select(func.count()).select_from(WebhookInbox)).scalar_one()
             engine.dispose()
 
-    acked = dangol["acknowledged"]
+    acked = int(dangol["acknowledged"])  # type: ignore[call-overload]
     ratio = dangol["throughput"]["requests_per_second"] / bare["throughput"]["requests_per_second"]  # type: ignore[index]
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
