@@ -19,7 +19,7 @@ import httpx
 from app.devstore.webhooks import DEMO_SHOP
 
 DEV_API_KEY = "dangol-dev-client-id"
-DEV_API_SECRET = "dangol-dev-client-secret"
+DEV_API_SECRET = "dangol-dev-client-secret-not-for-production"
 DEMO_CUSTOMERS = [("Jiwoo", "Kim", "jiwoo@example.com"), ("Alex", "Rivera", "alex@example.com")]
 
 

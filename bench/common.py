@@ -32,7 +32,7 @@ RESULTS = ROOT / "bench" / "results"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHOP = "bench-shop.myshopify.com"
 API_KEY = "bench-client-id"
-API_SECRET = "bench-client-secret"
+API_SECRET = "bench-client-secret-of-thirty-two-bytes"
 
 
 def free_port() -> int:

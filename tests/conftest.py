@@ -29,7 +29,7 @@ from app.services import Services, build_services
 from webhooks.tasks import Drainer
 
 API_KEY = "test-client-id"
-API_SECRET = "test-client-secret"
+API_SECRET = "test-client-secret-of-thirty-two-bytes"
 APP_URL = "http://app.test"
 STORE_URL = "http://devstore.test"
 
