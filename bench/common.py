@@ -10,7 +10,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,14 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app.core.clock import utcnow
-from app.core.db import sync_url
 from app.devstore.payloads import order_payload
 from app.devstore.state import DevCustomer, DevLine, DevOrder, DevShop
-from app.migrate import upgrade
+from app.migrate import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -44,23 +40,8 @@ def free_port() -> int:
 @contextmanager
 def fresh_database(server_url: str | None, directory: Path) -> Iterator[str]:
     """A new, migrated database: on the PostgreSQL server given, else a SQLite file."""
-    if server_url is None:
-        url = f"sqlite:///{directory / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-        upgrade(url)
+    with scratch_database(server_url, directory, "bench") as url:
         yield url
-        return
-    name = f"dangol_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(sync_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(sync_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def order_body(order_id: int, customer_id: int, subtotal: str = "86.40", lines: int = 8) -> bytes:

@@ -133,28 +133,11 @@ def main() -> None:
         with fresh_database(None if args.sqlite else args.database, work) as database_url:
             redis_url = None if args.sqlite else args.redis
             env = server_env(database_url, redis_url, work / "var")
-            bare = measure(
-                "bare",
-                bare_server_command(port := free_port()),
-                env,
-                port,
-                work,
-                body,
-                signature,
-                args.seconds,
-                args.rate,
-            )
-            dangol = measure(
-                "dangol",
-                app_server_command(port := free_port()),
-                env,
-                port,
-                work,
-                body,
-                signature,
-                args.seconds,
-                args.rate,
-            )
+            runs = {}
+            for name, command in (("bare", bare_server_command), ("dangol", app_server_command)):
+                port = free_port()
+                runs[name] = measure(name, command(port), env, port, work, body, signature, args.seconds, args.rate)
+            bare, dangol = runs["bare"], runs["dangol"]
             engine = create_engine(sync_url(database_url))
             with engine.connect() as conn:
                 rows = conn.execute(select(func.count()).select_from(WebhookInbox)).scalar_one()

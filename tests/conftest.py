@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +22,7 @@ from app.devstore.app import create_devstore
 from app.devstore.state import DevStore
 from app.embedded_redis import embedded_redis_url
 from app.http.main import create_app
-from app.migrate import upgrade
+from app.migrate import scratch_database
 from app.models import import_all_models
 from app.services import Services, build_services
 from webhooks.tasks import Drainer
@@ -44,22 +43,8 @@ def _postgres_url() -> str | None:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for this run, migrated to head with Alembic (the way production gets it)."""
-    server = _postgres_url()
-    if server is None:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'dangol.db'}"
-        upgrade(url)
+    with scratch_database(_postgres_url(), tmp_path_factory.mktemp("db"), "test") as url:
         yield url
-        return
-    name = f"dangol_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sync_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(sync_url(server)).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

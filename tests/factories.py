@@ -22,15 +22,24 @@ from tests.conftest import API_KEY, API_SECRET, STORE_URL
 SHOP = "loyal-test.myshopify.com"
 
 
-async def install_shop(client: httpx.AsyncClient, store_client: httpx.AsyncClient, *, domain: str = SHOP) -> None:
-    """Install through /auth → dev store authorize → /auth/callback, as a merchant's click would."""
+async def approved_callback(
+    client: httpx.AsyncClient, store_client: httpx.AsyncClient, *, domain: str = SHOP
+) -> dict[str, str]:
+    """Start the install at /auth and let the dev store approve it; the query Shopify would call back with."""
     begin = await client.get("/auth", params={"shop": domain})
     assert begin.status_code == 302, begin.text
     query = dict(parse_qsl(urlsplit(begin.headers["location"]).query)) | {"shop": domain}
     approved = await store_client.get(f"/admin/oauth/authorize?{urlencode(query)}")
     assert approved.status_code == 302, approved.text
     callback = urlsplit(approved.headers["location"])
-    finished = await client.get(f"{callback.path}?{callback.query}")
+    assert callback.path == "/auth/callback"
+    return dict(parse_qsl(callback.query, keep_blank_values=True))
+
+
+async def install_shop(client: httpx.AsyncClient, store_client: httpx.AsyncClient, *, domain: str = SHOP) -> None:
+    """Install through /auth → dev store authorize → /auth/callback, as a merchant's click would."""
+    params = await approved_callback(client, store_client, domain=domain)
+    finished = await client.get("/auth/callback", params=params)
     assert finished.status_code == 302, finished.text
 
 

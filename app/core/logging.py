@@ -24,3 +24,5 @@ def configure_logging(*, json: bool = False, level: int = logging.INFO) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # One line per HTTP call to Shopify (or the dev store) drowns everything else.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

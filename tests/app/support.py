@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from sqlalchemy import func, select
@@ -46,20 +46,6 @@ def recorder(http: httpx.AsyncClient) -> list[SentRequest]:
 
 def token_requests(sent: list[SentRequest]) -> list[SentRequest]:
     return [r for r in sent if urlsplit(r.url).path == "/admin/oauth/access_token"]
-
-
-async def approved_callback(
-    client: httpx.AsyncClient, store_client: httpx.AsyncClient, *, domain: str = SHOP
-) -> dict[str, str]:
-    """Start the install at /auth and let the dev store approve it; the query Shopify would call back with."""
-    begin = await client.get("/auth", params={"shop": domain})
-    assert begin.status_code == 302, begin.text
-    query = dict(parse_qsl(urlsplit(begin.headers["location"]).query)) | {"shop": domain}
-    approved = await store_client.get(f"/admin/oauth/authorize?{urlencode(query)}")
-    assert approved.status_code == 302, approved.text
-    callback = urlsplit(approved.headers["location"])
-    assert callback.path == "/auth/callback"
-    return dict(parse_qsl(callback.query, keep_blank_values=True))
 
 
 async def call_back(client: httpx.AsyncClient, params: dict[str, str]) -> httpx.Response:

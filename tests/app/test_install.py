@@ -17,7 +17,6 @@ from app.worker import sync_shop_job
 from loyalty import service as loyalty_service
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT
 from tests.app.support import (
-    approved_callback,
     assert_error,
     call_back,
     count_rows,
@@ -27,7 +26,7 @@ from tests.app.support import (
     token_row,
 )
 from tests.conftest import API_KEY, API_SECRET, APP_URL
-from tests.factories import SHOP, bearer, install_shop
+from tests.factories import SHOP, approved_callback, bearer, install_shop
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 
