@@ -1,0 +1,99 @@
+"""`dangol dev` as a newcomer runs it: everything starts with embedded defaults, it prints its URLs,
+a webhook sent with `dangol webhook trigger` is accepted and earns points, and Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.processes import free_port
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+DANGOL = [sys.executable, "-m", "app.cli"]
+
+
+def _newcomer_env(tmp_path: Path) -> dict[str, str]:
+    """Only what a fresh machine has: none of Dangol's settings, and a working folder of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOPIFY_", "DATABASE_", "REDIS_", "APP_URL"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env["HOME"] = str(tmp_path)
+    return env
+
+
+def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes], within: float) -> str:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        content = log.read_text(errors="replace")
+        if text in content:
+            return content
+        assert process.poll() is None, f"dangol dev exited early:\n{content[-3000:]}"
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} within {within}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
+    # given an empty working folder and free ports
+    port, smtp_port = free_port(), free_port()
+    env = _newcomer_env(tmp_path)
+    log = tmp_path / "dev.log"
+    with log.open("wb") as handle:
+        dev = subprocess.Popen(
+            [*DANGOL, "dev", "--port", str(port), "--smtp-port", str(smtp_port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=handle,
+            stderr=handle,
+            start_new_session=True,
+        )
+    try:
+        # when it starts, it prints every URL a newcomer needs
+        printed = _wait_for(log, "Press Ctrl-C", dev, within=120)
+        base = f"http://127.0.0.1:{port}"
+        for url in (f"{base}/devstore/", f"{base}/devstore/mail", f"{base}/healthz", f"{base}/docs"):
+            assert url in printed
+        assert (tmp_path / "var").is_dir()  # SQLite and the embedded Redis live under var/
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+        # and the contract's trigger command is accepted
+        trigger = subprocess.run(
+            [*DANGOL, "webhook", "trigger", "--topic", "orders/paid", "--address", f"{base}/webhooks"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert trigger.returncode == 0, trigger.stdout + trigger.stderr
+        assert trigger.stdout.startswith("200")
+
+        # and an order placed in the dev store earns its customer points, through the worker
+        home = httpx.get(f"{base}/devstore/").text
+        customer = re.findall(r"<td>(\d{10,})</td>", home)[0]
+        shop = "dangol-demo.myshopify.com"
+        placed = httpx.post(
+            f"{base}/devstore/shops/{shop}/orders", data={"customer_id": customer, "amount": "57.80", "paid": "true"}
+        )
+        assert placed.status_code in (200, 303)
+        deadline, points = time.monotonic() + 30, 0
+        while time.monotonic() < deadline and points == 0:
+            me = httpx.get(f"{base}/devstore/shops/{shop}/apps/loyalty/me.json", params={"customer_id": customer})
+            points = me.json()["points"]
+            time.sleep(0.3)
+        assert points == 57
+    finally:
+        # Ctrl-C reaches the whole foreground process group
+        os.killpg(dev.pid, signal.SIGINT)
+        dev.wait(timeout=30)
+    # then everything stopped and the port is free again
+    assert "Dangol dev: stopped." in log.read_text(errors="replace")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
