@@ -46,6 +46,22 @@ async def sync_shop_job(ctx: dict[str, Any], shop_id: int) -> None:
         raise _retry_later(ctx, exc) from exc
 
 
+async def sync_unsynced_shops(ctx: dict[str, Any]) -> int:
+    """Cron: the sync job sent at install is best effort (Redis may be down, Shopify may be away for
+    longer than its retries); any installed shop still unsynced is synced here."""
+    services: Services = ctx["services"]
+    async with services.db.sessions() as session:
+        shop_ids = await shops_service.unsynced_shops(session)
+    synced = 0
+    for shop_id in shop_ids:
+        try:
+            await sync_shop(services.db, services.tokens, services.admin, shop_id, services.settings.app_url)
+            synced += 1
+        except (ShopNotConnected, ShopifyError) as exc:
+            log.warning("shops.sync_failed", shop_id=shop_id, error=type(exc).__name__)
+    return synced
+
+
 async def refresh_tokens(ctx: dict[str, Any]) -> int:
     """Cron: rotate every token inside its refresh margin, before anyone needs it."""
     services: Services = ctx["services"]
@@ -121,6 +137,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                 timeout=job_timeout,
             ),
             cron(refresh_tokens, name="shops.refresh_tokens", minute=set(range(0, 60, 5)), second=7, timeout=120),
+            cron(sync_unsynced_shops, name="shops.sync_unsynced", minute=set(range(2, 60, 10)), second=41, timeout=300),
             cron(
                 reconcile_orders,
                 name="webhooks.reconcile_orders",

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import structlog
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
@@ -32,6 +32,18 @@ def topics() -> dict[str, Topic]:
     if not _TOPICS:
         _TOPICS.update(registry())
     return _TOPICS
+
+
+# Deadlock detected, serialization failure: the same work succeeds when tried again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_transient(exc: Exception) -> bool:
+    """A lost connection, a locked SQLite or a deadlock cures itself; a bad value or a broken
+    constraint fails the same way every time, so it counts toward the attempt limit."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 class BatchProcessor:
@@ -122,7 +134,7 @@ class BatchProcessor:
     def _failed(self, event: InboxEvent, exc: Exception, shop_id: int | None) -> None:
         """Retry with backoff while attempts last; a deadlock or lost connection is always retried."""
         attempts = event.attempts + 1
-        transient = isinstance(exc, DBAPIError)
+        transient = is_transient(exc)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("webhooks.inbox.failed", inbox_id=event.id, topic=event.topic, attempt=attempts, error=error)
         if attempts >= self.max_attempts and not transient:

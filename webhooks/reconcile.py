@@ -5,6 +5,7 @@ they take the same path as a webhook."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 import structlog
@@ -24,6 +25,9 @@ from webhooks.topics import RECONCILED_TOPIC
 log = structlog.get_logger(__name__)
 
 WAKE_JOB = "webhooks.process_inbox"
+# OrdersUpdatedSince.graphql asks for refunds(first: 5): five back means there may be more.
+REFUNDS_PER_ORDER = 5
+UNREAD_LINES: dict[str, Any] = {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": None}}
 
 
 def _instant(value: str) -> datetime:
@@ -47,7 +51,9 @@ async def reconcile_shop(
     after: str | None = None
     while True:
         page = (await admin.execute(domain, token, "OrdersUpdatedSince", {"query": search, "after": after}))["orders"]
-        queued += await _queue_unseen(db, shop_id, domain, page["nodes"], api_version)
+        unseen = await _unseen(db, shop_id, page["nodes"])
+        complete = [await complete_order_node(admin, domain, token, node) for node in unseen]
+        queued += await _queue(db, domain, complete, api_version)
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -61,27 +67,57 @@ async def reconcile_shop(
     return len(queued)
 
 
-async def _queue_unseen(
-    db: Database, shop_id: int, domain: str, nodes: list[dict[str, object]], api_version: str
-) -> list[int]:
-    async with db.unit_of_work() as session:
+async def _unseen(db: Database, shop_id: int, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The orders the ledger has not applied at this version."""
+    async with db.sessions() as session:
         seen = await loyalty_service.order_versions(
             session, shop_id=shop_id, order_ids=[int(str(n["legacyResourceId"])) for n in nodes]
         )
-        now = utcnow()
-        rows = []
-        for node in nodes:
-            updated_at = _instant(str(node["updatedAt"]))
-            known = seen.get(int(str(node["legacyResourceId"])))
-            if known is not None and known >= updated_at:
-                continue
-            envelope = Envelope(
+    return [
+        node
+        for node in nodes
+        if (known := seen.get(int(str(node["legacyResourceId"])))) is None or known < _instant(str(node["updatedAt"]))
+    ]
+
+
+async def complete_order_node(admin: AdminClient, domain: str, token: str, node: dict[str, Any]) -> dict[str, Any]:
+    """Fill in what OrdersUpdatedSince's page sizes cut off: refunds past the first five, lines past
+    the first eight. Refunds are recorded once, so a refund counted short would stay short."""
+    refunds = list(node.get("refunds") or [])
+    if len(refunds) >= REFUNDS_PER_ORDER:
+        listed = (await admin.execute(domain, token, "OrderRefunds", {"id": node["id"]}))["order"]["refunds"]
+        fetched = {refund["id"]: refund for refund in refunds}
+        refunds = [fetched.get(refund["id"]) or {**refund, "refundLineItems": UNREAD_LINES} for refund in listed]
+    completed = []
+    for refund in refunds:
+        lines, page = list(refund["refundLineItems"]["nodes"]), refund["refundLineItems"]["pageInfo"]
+        while page["hasNextPage"]:
+            more = await admin.execute(
+                domain, token, "RefundLineItems", {"id": refund["id"], "after": page["endCursor"]}
+            )
+            lines += more["refund"]["refundLineItems"]["nodes"]
+            page = more["refund"]["refundLineItems"]["pageInfo"]
+        completed.append({**refund, "refundLineItems": {"nodes": lines, "pageInfo": page}})
+    return {**node, "refunds": completed}
+
+
+async def _queue(db: Database, domain: str, nodes: list[dict[str, Any]], api_version: str) -> list[int]:
+    now = utcnow()
+    rows = [
+        row_values(
+            Envelope(
                 shop_domain=domain,
                 topic=RECONCILED_TOPIC,
                 webhook_id=f"reconcile:{node['id']}:{node['updatedAt']}",
                 api_version=api_version,
                 event_id=None,
-                triggered_at=updated_at,
-            )
-            rows.append(row_values(envelope, orjson.dumps(node), now, source=InboxSource.RECONCILE))
+                triggered_at=_instant(str(node["updatedAt"])),
+            ),
+            orjson.dumps(node),
+            now,
+            source=InboxSource.RECONCILE,
+        )
+        for node in nodes
+    ]
+    async with db.unit_of_work() as session:
         return await insert_rows(await session.connection(), rows)

@@ -25,6 +25,8 @@ def dev_schema() -> GraphQLSchema:
     schema.type_map["WebhookSubscriptionEndpoint"].resolve_type = lambda *_: "WebhookHttpEndpoint"  # type: ignore[attr-defined]
     query = schema.type_map["QueryRoot"].fields  # type: ignore[attr-defined]
     query["shop"].resolve = lambda root, info: shop_node(root["shop"])
+    query["order"].resolve = _order
+    query["refund"].resolve = _refund
     query["orders"].resolve = _orders
     query["webhookSubscriptions"].resolve = _subscriptions
     schema.type_map["Mutation"].fields["webhookSubscriptionCreate"].resolve = _subscribe  # type: ignore[attr-defined]
@@ -160,6 +162,21 @@ def order_node(shop: DevShop, order: DevOrder) -> dict[str, Any]:
             for refund in order.refunds
         ],
     }
+
+
+def _order(root: dict[str, Any], info: Any, id: str) -> dict[str, Any] | None:
+    shop: DevShop = root["shop"]
+    order = next((o for o in shop.orders.values() if o.gid == id), None)
+    return order_node(shop, order) if order else None
+
+
+def _refund(root: dict[str, Any], info: Any, id: str) -> dict[str, Any] | None:
+    shop: DevShop = root["shop"]
+    for order in shop.orders.values():
+        for refund in order_node(shop, order)["refunds"]:
+            if refund["id"] == id:
+                return refund  # type: ignore[no-any-return]
+    return None
 
 
 # --- orders(query: …) ----------------------------------------------------------------------------

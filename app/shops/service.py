@@ -38,6 +38,14 @@ async def installed_shops(session: AsyncSession) -> list[Shop]:
     return list(result.scalars())
 
 
+async def unsynced_shops(session: AsyncSession) -> list[int]:
+    """Installed shops whose currency, time zone and subscriptions were never read and ensured."""
+    result = await session.execute(
+        select(Shop.id).where(Shop.uninstalled_at.is_(None), Shop.synced_at.is_(None))  # type: ignore[call-overload, union-attr]
+    )
+    return [int(shop_id) for shop_id in result.scalars()]
+
+
 async def record_install(session: AsyncSession, domain: str, grant: TokenGrant, cipher: TokenCipher) -> Shop:
     """Store the shop and its token; a re-install revives an uninstalled shop with its history.
     Currency, time zone and webhook subscriptions are read by the sync job after commit."""
@@ -50,9 +58,10 @@ async def record_install(session: AsyncSession, domain: str, grant: TokenGrant, 
     shop = await find_shop(session, domain)
     assert shop is not None
     assert shop.id is not None
-    if shop.uninstalled_at is not None:
-        shop.installed_at = utcnow()
-        shop.uninstalled_at = None
+    # Every grant is an install as far as lifecycle webhooks are concerned: an app/uninstalled
+    # triggered before this moment is history, even if the worker has not processed it yet.
+    shop.installed_at = utcnow()
+    shop.uninstalled_at = None
     shop.scopes = grant.scope
     token = await save_grant(session, shop.id, grant, cipher)
     await loyalty_service.ensure_program(session, shop.id)

@@ -10,17 +10,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.db import Database
+from app.core.db import Database, insert_ignoring_conflicts
 from app.shopify.errors import TokenGrantError
 from app.shopify.oauth import ShopifyAuth, TokenGrant
 from app.shops.crypto import TokenCipher
 from app.shops.models import ShopToken
 
 log = structlog.get_logger(__name__)
+
+TOKENS: Table = ShopToken.__table__  # type: ignore[attr-defined]
 
 
 class ShopNotConnected(Exception):
@@ -38,10 +40,15 @@ def grant_of(row: ShopToken, cipher: TokenCipher) -> TokenGrant:
 
 
 async def save_grant(session: AsyncSession, shop_id: int, grant: TokenGrant, cipher: TokenCipher) -> ShopToken:
-    row = await session.get(ShopToken, shop_id, with_for_update=True)
-    if row is None:
-        row = ShopToken(shop_id=shop_id, access_token_encrypted="", generation=0)
-        session.add(row)
+    """Store a grant. Two requests may record one at once (App Bridge's first page load sends several):
+    create the row if missing without conflicting, then lock it, so the later writer simply wins."""
+    await session.execute(
+        insert_ignoring_conflicts(TOKENS, session.get_bind().dialect.name).values(
+            shop_id=shop_id, access_token_encrypted="", scope="", generation=0, updated_at=utcnow()
+        )
+    )
+    row = await session.get(ShopToken, shop_id, with_for_update=True, populate_existing=True)
+    assert row is not None
     row.access_token_encrypted = cipher.encrypt(grant.access_token)
     row.scope = grant.scope
     row.expires_at = grant.expires_at
@@ -53,8 +60,12 @@ async def save_grant(session: AsyncSession, shop_id: int, grant: TokenGrant, cip
     return row
 
 
-async def drop_token(session: AsyncSession, shop_id: int) -> None:
-    await session.execute(delete(ShopToken).where(ShopToken.shop_id == shop_id))  # type: ignore[arg-type]
+async def drop_token(session: AsyncSession, shop_id: int, *, generation: int | None = None) -> None:
+    """Forget the shop's token; with `generation`, only if nobody stored a newer grant since."""
+    condition = TOKENS.c.shop_id == shop_id
+    if generation is not None:
+        condition &= TOKENS.c.generation == generation
+    await session.execute(delete(TOKENS).where(condition))
 
 
 class TokenStore:
@@ -79,6 +90,7 @@ class TokenStore:
 
     async def refresh(self, shop_id: int, shop_domain: str) -> str:
         """Refresh under the token row's lock; a caller that waited finds the new token and uses it."""
+        generation: int | None = None
         try:
             async with self.db.unit_of_work() as session:
                 result = await session.execute(
@@ -87,7 +99,7 @@ class TokenStore:
                 row = result.scalar_one_or_none()
                 if row is None:
                     raise ShopNotConnected(shop_domain)
-                current = grant_of(row, self.cipher)
+                current, generation = grant_of(row, self.cipher), row.generation
                 renewed = await self.auth.refresh(shop_domain, current, self.margin)
                 if renewed is None:
                     return current.access_token
@@ -95,10 +107,11 @@ class TokenStore:
                 log.info("shops.token.refreshed", shop=shop_domain, generation=row.generation)
                 return renewed.access_token
         except TokenGrantError as exc:
+            assert generation is not None
             # The pair is dead (revoked, expired): keep nothing that cannot work; the merchant's
             # next visit to the app exchanges a new one.
             async with self.db.unit_of_work() as session:
-                await drop_token(session, shop_id)
+                await drop_token(session, shop_id, generation=generation)
             log.warning("shops.token.refresh_refused", shop=shop_domain, code=exc.code)
             raise ShopNotConnected(shop_domain) from exc
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.support import running_app
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -18,25 +20,25 @@ async def test_healthz_is_200_when_database_and_redis_answer(client):
     assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
-async def test_healthz_is_503_when_redis_is_unreachable(settings, devstore):
-    # given an app whose Redis is not there
-    broken = settings.model_copy(update={"redis_url": CLOSED_PORT_REDIS})
+@pytest.mark.parametrize(
+    ("_case", "setting", "unreachable", "body"),
+    [
+        ("redis down", "redis_url", CLOSED_PORT_REDIS, {"status": "degraded", "database": "ok", "redis": "down"}),
+        (
+            "database down",
+            "database_url",
+            CLOSED_PORT_DATABASE,
+            {"status": "degraded", "database": "down", "redis": "ok"},
+        ),
+    ],
+)
+async def test_healthz_is_503_when_a_dependency_is_unreachable(settings, devstore, _case, setting, unreachable, body):
+    # given an app whose database or Redis is not there
+    broken = settings.model_copy(update={setting: unreachable})
     async with running_app(broken, devstore) as (_, client):
         # when
         response = await client.get("/healthz")
 
         # then
         assert response.status_code == 503, response.text
-        assert response.json() == {"status": "degraded", "database": "ok", "redis": "down"}
-
-
-async def test_healthz_is_503_when_the_database_is_unreachable(settings, devstore):
-    # given an app whose database is not there
-    broken = settings.model_copy(update={"database_url": CLOSED_PORT_DATABASE})
-    async with running_app(broken, devstore) as (_, client):
-        # when
-        response = await client.get("/healthz")
-
-        # then
-        assert response.status_code == 503, response.text
-        assert response.json() == {"status": "degraded", "database": "down", "redis": "ok"}
+        assert response.json() == body

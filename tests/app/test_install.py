@@ -13,7 +13,7 @@ from app.core.clock import utcnow
 from app.shopify.subscriptions import graphql_topic, subscribed_topics
 from app.shops.models import Shop, ShopToken
 from app.shops.sync import sync_shop
-from app.worker import sync_shop_job
+from app.worker import sync_shop_job, sync_unsynced_shops
 from loyalty import service as loyalty_service
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT
 from tests.app.support import (
@@ -378,3 +378,17 @@ async def test_token_exchange_refused_answers_401_and_stores_nothing(settings, d
         assert response.headers["x-shopify-retry-invalid-session-request"] == "1"
         assert await count_rows(services.db, Shop) == 0
         assert await count_rows(services.db, ShopToken) == 0
+
+
+async def test_a_shop_whose_sync_never_ran_is_synced_by_the_cron(client, store_client, db, services):
+    # given an installed shop whose install-time sync job never ran (Redis was down, say)
+    await install_shop(client, store_client)
+    assert (await find_shop(db)).synced_at is None
+    # when the sync cron runs
+    synced = await sync_unsynced_shops({"services": services})
+    # then the shop has its currency, time zone and subscriptions, and a second run has nothing to do
+    shop = await find_shop(db)
+    assert synced == 1
+    assert (shop.currency, shop.iana_timezone) == ("USD", "America/New_York")
+    assert shop.synced_at is not None
+    assert await sync_unsynced_shops({"services": services}) == 0

@@ -4,13 +4,17 @@ Shopify refuses them or the shop uninstalls us."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from app.core.clock import utcnow
+from app.core.db import Database
 from app.services import Services
+from app.shopify.oauth import TokenGrant
 from app.shops.models import ShopToken
-from app.shops.tokens import ShopNotConnected
+from app.shops.tokens import ShopNotConnected, drop_token, save_grant
 from app.worker import refresh_tokens
 from tests.app.support import count_rows, find_shop, token_requests, token_row
 from tests.factories import SHOP, install_shop, post_webhook
@@ -199,3 +203,56 @@ async def test_app_uninstalled_deletes_the_token(client, store_client, services,
     assert uninstalled.uninstalled_at is not None
     with pytest.raises(ShopNotConnected):
         await services.tokens.access_token(shop.id, SHOP)
+
+
+async def test_two_grants_recorded_at_once_for_a_shop_without_a_token_both_succeed(
+    client, store_client, db, settings, services, dialect
+):
+    # given an installed shop whose token was dropped (a refused refresh), as App Bridge's first
+    # page load then sends several requests that each exchange and record a grant
+    if dialect != "postgresql":
+        pytest.skip("two transactions at once need PostgreSQL (SQLite takes writers one at a time)")
+    await install_shop(client, store_client)
+    shop = await find_shop(db)
+    async with db.unit_of_work() as session:
+        await drop_token(session, shop.id)
+    other = Database(settings.database_url)
+    gate = asyncio.Event()
+
+    async def record(database: Database, token: str) -> str:
+        grant = TokenGrant(token, shop.scopes, utcnow() + timedelta(hours=1), "shprt_" + token, None)
+        async with database.unit_of_work() as session:
+            await gate.wait()
+            await save_grant(session, shop.id, grant, services.cipher)
+            await asyncio.sleep(0.05)  # hold the transaction open while the other reaches its insert
+        return token
+
+    # when both record their grant at the same instant
+    try:
+        tasks = [asyncio.create_task(record(database, f"shpat_{n}")) for n, database in enumerate((db, other))]
+        await asyncio.sleep(0.05)
+        gate.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await other.dispose()
+    # then neither failed, and one token row holds one of the two grants
+    assert sorted(map(str, results)) == ["shpat_0", "shpat_1"]
+    row = await token_row(db, shop.id)
+    assert services.cipher.decrypt(row.access_token_encrypted) in ("shpat_0", "shpat_1")
+    assert row.generation == 2
+
+
+async def test_dropping_a_dead_token_spares_a_grant_stored_since(client, store_client, db, services):
+    # given the token a refresh found dead (generation 1), and a new grant stored meanwhile (generation 2)
+    await install_shop(client, store_client)
+    shop = await find_shop(db)
+    async with db.unit_of_work() as session:
+        grant = TokenGrant("shpat_new", shop.scopes, utcnow() + timedelta(hours=1), "shprt_new", None)
+        await save_grant(session, shop.id, grant, services.cipher)
+    # when the refresh's clean-up drops the generation it saw
+    async with db.unit_of_work() as session:
+        await drop_token(session, shop.id, generation=1)
+    # then the newer grant is still there
+    row = await token_row(db, shop.id)
+    assert row is not None
+    assert services.cipher.decrypt(row.access_token_encrypted) == "shpat_new"

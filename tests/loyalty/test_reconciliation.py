@@ -8,8 +8,9 @@ from decimal import Decimal
 import time_machine
 from sqlalchemy import select
 
-from app.devstore.payloads import order_payload
-from app.devstore.state import DevLine
+from app.core.clock import utcnow
+from app.devstore.payloads import order_payload, refund_payload
+from app.devstore.state import DevLine, DevRefund
 from app.worker import reconcile_orders
 from tests.factories import SHOP, install_shop, post_webhook
 from tests.loyalty.ledger import accounts, points
@@ -86,3 +87,48 @@ async def test_reconciliation_asks_shopify_with_a_valid_query(client, store_clie
     assert asked
     assert asked[-1]["errors"] is None
     assert asked[-1]["variables"]["query"].startswith("updated_at:>'")
+
+
+async def test_a_refund_of_more_lines_than_a_page_is_recorded_in_full(
+    client, store_client, devstore, services, drainer, db
+):
+    # given an order of ten 10.00 lines whose paid webhook arrived
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Kim", "Lee", "kim@example.com")
+    lines = [DevLine(title=f"Item {i}", price=Decimal("10.00")) for i in range(10)]
+    order = devstore.place_order(SHOP, customer_id=customer.id, lines=lines)
+    await post_webhook(client, "orders/paid", order_payload(devstore.shop(SHOP), order))
+    await drainer.wake()
+    # when nine lines are refunded, reconciliation sees it first, and the refund's own webhook comes later
+    with time_machine.travel(order.updated_at + timedelta(seconds=1)):
+        refund = DevRefund(id=devstore.state.new_id(), created_at=utcnow(), line_subtotals=[Decimal("10.00")] * 9)
+        order.refunds.append(refund)
+        order.financial_status = "partially_refunded"
+        order.updated_at = utcnow()
+    await reconcile_orders({"services": services})
+    await drainer.wake()
+    await post_webhook(client, "refunds/create", refund_payload(order, refund))
+    await drainer.wake()
+    # then 90 of the 100 points came back, not the 80 that the first page of lines holds
+    assert await points(db, customer.id) == 10
+
+
+async def test_an_order_with_more_refunds_than_a_page_is_reconciled_in_full(
+    client, store_client, devstore, services, drainer, db
+):
+    # given a 200.00 order that earned through its webhook
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Ana", "Ruiz", "ana@example.com")
+    order = devstore.place_order(SHOP, customer_id=customer.id, lines=[DevLine(title="Kit", price=Decimal("200.00"))])
+    await post_webhook(client, "orders/paid", order_payload(devstore.shop(SHOP), order))
+    await drainer.wake()
+    # when seven refunds of 10.00 happen and all their webhooks are lost
+    with time_machine.travel(order.updated_at + timedelta(seconds=1)):
+        for _ in range(7):
+            devstore.refund(SHOP, order.id, Decimal("10.00"))
+    await reconcile_orders({"services": services})
+    await drainer.wake()
+    # then all seven were found (a first page holds five) and 70 points came back
+    assert await points(db, customer.id) == 130
+    asked = [op["query"] for op in services.devstore_app.state.received]
+    assert any("OrderRefunds" in query for query in asked)

@@ -63,3 +63,18 @@ async def test_a_retried_uninstall_after_a_reinstall_keeps_the_new_install(clien
     shop, token = await _shop(db)
     assert shop.uninstalled_at is None
     assert token is not None
+
+
+async def test_an_uninstall_processed_after_a_quick_reinstall_keeps_the_new_install(client, store_client, drainer, db):
+    # given an installed shop whose uninstall is accepted but not yet processed
+    await install_shop(client, store_client)
+    uninstalled_at = utcnow() + timedelta(seconds=1)
+    assert (await _uninstall(client, uninstalled_at)).status_code == 200
+    # when the merchant installs again a minute later, and only then the worker catches up
+    with time_machine.travel(uninstalled_at + timedelta(minutes=1)):
+        await install_shop(client, store_client)
+        await drainer.wake()
+    # then the newer install stands
+    shop, token = await _shop(db)
+    assert shop.uninstalled_at is None
+    assert token is not None
