@@ -100,19 +100,35 @@ async def reconcile_orders(ctx: dict[str, Any]) -> int:
 
 
 async def recompute_tiers(ctx: dict[str, Any]) -> int:
-    """Nightly: rolling and calendar windows move with time even when no order arrives."""
+    """Hourly: rolling and calendar windows move with time even when no order arrives, and a shop's
+    new year begins at its own midnight. Lifetime tiers only move with orders, so they are left."""
     services: Services = ctx["services"]
     async with services.db.sessions() as session:
-        shops = [(s.id, s.iana_timezone) for s in await shops_service.installed_shops(session) if s.id is not None]
+        shops = [s.id for s in await shops_service.installed_shops(session) if s.id is not None]
     pages = 0
-    for shop_id, time_zone in shops:
-        after: int | None = 0
-        while after is not None:
-            async with services.db.unit_of_work() as session:
-                after = await loyalty_service.recompute_tiers_page(
-                    session, shop_id=shop_id, shop_timezone=time_zone, after_member_id=after
-                )
-            pages += 1
+    for shop_id in shops:
+        async with services.db.sessions() as session:
+            windowed = (await loyalty_service.get_program(session, shop_id)).tier_window != "lifetime"
+        if windowed:
+            pages += await recompute_shop_tiers(ctx, shop_id)
+    return pages
+
+
+async def recompute_shop_tiers(ctx: dict[str, Any], shop_id: int) -> int:
+    """Every member's stored tier of one shop, a page per transaction (after a program change)."""
+    services: Services = ctx["services"]
+    async with services.db.sessions() as session:
+        shop = await session.get(Shop, shop_id)
+    if shop is None:
+        return 0
+    pages = 0
+    after: int | None = 0
+    while after is not None:
+        async with services.db.unit_of_work() as session:
+            after = await loyalty_service.recompute_tiers_page(
+                session, shop_id=shop_id, shop_timezone=shop.iana_timezone, after_member_id=after
+            )
+        pages += 1
     return pages
 
 
@@ -128,6 +144,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(webhook_tasks.process_inbox, name=webhook_tasks.PROCESS_JOB, timeout=job_timeout, max_tries=3),
             func(sync_shop_job, name=shops_service.SYNC_JOB, timeout=60, max_tries=8),
+            func(recompute_shop_tiers, name=loyalty_service.RECOMPUTE_SHOP_TIERS_JOB, timeout=3600, max_tries=3),
         ],
         "cron_jobs": [
             cron(
@@ -145,7 +162,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                 second=23,
                 timeout=600,
             ),
-            cron(recompute_tiers, name="loyalty.recompute_tiers", hour=3, minute=17, second=0, timeout=3600),
+            cron(recompute_tiers, name="loyalty.recompute_tiers", minute=17, second=0, timeout=3600),
         ],
         "redis_settings": arq_settings(settings),
         "on_startup": _on_startup,

@@ -97,6 +97,16 @@ def order_body(order_id: int, customer_id: int, subtotal: str = "86.40", lines: 
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
+def raw_request(body: bytes, signature: str, webhook_id: str) -> bytes:
+    """An orders/paid delivery as bytes on the wire, signed as Shopify signs it."""
+    head = (
+        "POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Shopify-Topic: orders/paid\r\nX-Shopify-Hmac-Sha256: {signature}\r\nX-Shopify-Shop-Domain: {SHOP}\r\n"
+        f"X-Shopify-API-Version: 2026-04\r\nX-Shopify-Webhook-Id: {webhook_id}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 def server_env(database_url: str, redis_url: str | None, var_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(

@@ -34,6 +34,7 @@ from bench.common import (
     free_port,
     fresh_database,
     order_body,
+    raw_request,
     server,
     server_env,
     write_result,
@@ -60,15 +61,6 @@ request = function()
   return wrk.format("POST", "/webhooks", headers, body)
 end
 """
-
-
-def raw_request(body: bytes, signature: str, webhook_id: str) -> bytes:
-    head = (
-        "POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"X-Shopify-Topic: orders/paid\r\nX-Shopify-Hmac-Sha256: {signature}\r\nX-Shopify-Shop-Domain: {SHOP}\r\n"
-        f"X-Shopify-API-Version: 2026-04\r\nX-Shopify-Webhook-Id: {webhook_id}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
 
 
 def wrk(base: str, script: Path, body_file: Path, signature: str, prefix: str, seconds: int) -> dict[str, float]:

@@ -1,11 +1,15 @@
 """Benchmark: orders processed per second by one `dangol worker` on PostgreSQL, next to the same award
 transaction run straight against PostgreSQL by 8 clients (pgbench: no app, no queue), in one run.
 
-    python -m bench.worker_throughput [--orders 20000] [--customers 2000]
+    python -m bench.worker_throughput [--orders 20000] [--customers 2000] [--post-rate 2500]
 
-Worker: N orders/paid webhooks (~10 KB bodies) are accepted into the inbox while no worker runs;
-then one worker process starts, and the rate is N over the time from its first processed row to its
-last (process start-up excluded), with every order's earn entry checked afterwards.
+End to end (the headline): `dangol web` and one `dangol worker` run; N signed orders/paid webhooks
+(~10 KB bodies, each a distinct order) are posted over HTTP at a steady rate above what one worker
+takes, and the rate is N over the time from the first post to the last ledger entry written.
+Web, worker, PostgreSQL and the load generator share the machine's cores, as they would on one box.
+Drain (the worker alone): the same N deliveries are put in the inbox while no worker runs; then one
+worker starts, timed from its first processed row to its last (process start-up excluded).
+Both runs must end with exactly one earn entry per order, or the benchmark fails.
 Raw: pgbench, 8 clients, one order per transaction, the statements the award needs (upsert and
 lock the order, upsert and lock the member, append the entry, move the balance, record the earn,
 sum the spend for the tier), against a fresh copy of the same schema.
@@ -17,18 +21,35 @@ import argparse
 import asyncio
 import re
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from app.core.clock import utcnow
 from app.core.db import Database, sync_url
+from app.devstore.signing import webhook_hmac
 from app.shops.models import Shop
-from bench.common import DEFAULT_PG, SHOP, fresh_database, order_body, server_env, write_result
+from bench.common import (
+    API_SECRET,
+    DEFAULT_PG,
+    SHOP,
+    app_server_command,
+    constant_rate,
+    free_port,
+    fresh_database,
+    order_body,
+    raw_request,
+    server,
+    server_env,
+    write_result,
+)
 from loyalty import service as loyalty_service
 from loyalty.models import LedgerEntry
 from webhooks.envelope import Envelope
@@ -67,54 +88,97 @@ async def prepare_shop(db: Database) -> None:
         await loyalty_service.ensure_program(session, 1)
 
 
-async def fill_inbox(db: Database, orders: int, customers: int) -> None:
+REDIS = "redis://127.0.0.1:6379/0"
+DEADLINE_SECONDS = 600
+
+
+def bodies(orders: int, customers: int) -> list[bytes]:
+    return [
+        order_body(order_id=5_000_000_000_000 + i, customer_id=9_000_000_000_000 + i % customers) for i in range(orders)
+    ]
+
+
+async def fill_inbox(db: Database, payloads: list[bytes]) -> None:
     now = utcnow()
     rows = [
-        row_values(
-            Envelope(SHOP, "orders/paid", f"bench-{i}", "2026-04", None, None),
-            order_body(order_id=5_000_000_000_000 + i, customer_id=9_000_000_000_000 + i % customers),
-            now,
-        )
-        for i in range(orders)
+        row_values(Envelope(SHOP, "orders/paid", f"bench-{i}", "2026-04", None, None), body, now)
+        for i, body in enumerate(payloads)
     ]
     for start in range(0, len(rows), 1000):
         async with db.engine.begin() as conn:
             await insert_rows(conn, rows[start : start + 1000])
 
 
-def run_worker_until_done(database_url: str, work: Path, orders: int) -> dict[str, float]:
-    env = server_env(database_url, "redis://127.0.0.1:6379/0", work / "var")
-    engine = create_engine(sync_url(database_url))
-    with (work / "worker.log").open("wb") as log:
-        worker = subprocess.Popen(["python", "-m", "app.cli", "worker"], env=env, stdout=log, stderr=log)
+@contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[None]:
+    with log.open("wb") as handle:
+        worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, stdout=handle, stderr=handle)
         try:
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                with engine.connect() as conn:
-                    done = conn.execute(
-                        select(func.count()).select_from(WebhookInbox).where(WebhookInbox.status == "processed")
-                    ).scalar_one()
-                if done >= orders:
-                    break
-                time.sleep(0.2)
+            yield
         finally:
             worker.terminate()
             worker.wait(timeout=30)
+
+
+def wait_for_entries(engine: Engine, orders: int) -> None:
+    """Until every order has its ledger entry; a benchmark that times out or over-credits fails."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        with engine.connect() as conn:
+            entries = conn.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+        if entries > orders:
+            raise SystemExit(f"{entries} ledger entries for {orders} orders: something credited twice")
+        if entries == orders:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {entries} of {orders} orders credited after {DEADLINE_SECONDS} s")
+        time.sleep(0.05)
+
+
+def run_end_to_end(database_url: str, work: Path, payloads: list[bytes], post_rate: int) -> dict[str, float]:
+    wire = [raw_request(body, webhook_hmac(body, API_SECRET), f"e2e-{i}") for i, body in enumerate(payloads)]
+    env = server_env(database_url, REDIS, work / "var")
+    engine = create_engine(sync_url(database_url))
+    port = free_port()
+    with server(app_server_command(port), env, port, work / "web.log"), worker_process(env, work / "worker-e2e.log"):
+        time.sleep(3)  # the worker's start-up, which a running deployment has long behind it
+        started = time.perf_counter()
+        posted = asyncio.run(
+            constant_rate(port, wire.__getitem__, rate=post_rate, seconds=len(wire) / post_rate, connections=16)
+        )
+        posting = time.perf_counter() - started
+        if posted.ok != len(wire):
+            raise SystemExit(f"only {posted.ok} of {len(wire)} webhooks acknowledged")
+        wait_for_entries(engine, len(wire))
+        seconds = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "orders": len(wire),
+        "post_rate": post_rate,
+        "posting_seconds": round(posting, 3),
+        "seconds": round(seconds, 3),
+        "orders_per_second": round(len(wire) / seconds, 1),
+    }
+
+
+def run_drain(database_url: str, work: Path, payloads: list[bytes]) -> dict[str, float]:
+    env = server_env(database_url, REDIS, work / "var")
+    engine = create_engine(sync_url(database_url))
+    with worker_process(env, work / "worker-drain.log"):
+        wait_for_entries(engine, len(payloads))
     with engine.connect() as conn:
         span = select(func.min(WebhookInbox.processed_at), func.max(WebhookInbox.processed_at))
         first, last = conn.execute(span).one()
-        entries = conn.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
         batches = conn.execute(select(func.count(func.distinct(WebhookInbox.processed_at)))).scalar_one()
     engine.dispose()
     seconds = (last - first).total_seconds()
     # The first batch's own duration is not in (last - first): count it as one average batch.
     seconds += seconds / max(1, batches - 1)
     return {
-        "orders": orders,
-        "entries": entries,
+        "orders": len(payloads),
         "seconds": round(seconds, 3),
         "batches": batches,
-        "orders_per_second": round(orders / seconds, 1),
+        "orders_per_second": round(len(payloads) / seconds, 1),
     }
 
 
@@ -157,35 +221,47 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20000)
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--raw-seconds", type=int, default=15)
+    parser.add_argument("--post-rate", type=int, default=2500, help="webhooks posted per second, end to end")
     args = parser.parse_args()
+    payloads = bodies(args.orders, args.customers)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with fresh_database(args.database, work) as database_url:
             db = Database(database_url)
             asyncio.run(prepare_shop(db))
-            asyncio.run(fill_inbox(db, args.orders, args.customers))
             asyncio.run(db.dispose())
-            worker = run_worker_until_done(database_url, work, args.orders)
+            end_to_end = run_end_to_end(database_url, work, payloads, args.post_rate)
+        with fresh_database(args.database, work) as database_url:
+            db = Database(database_url)
+            asyncio.run(prepare_shop(db))
+            asyncio.run(fill_inbox(db, payloads))
+            asyncio.run(db.dispose())
+            drain = run_drain(database_url, work, payloads)
         with fresh_database(args.database, work) as database_url:
             engine = create_engine(sync_url(database_url))
             with engine.begin() as conn:
                 conn.execute(text("INSERT INTO shops (id, domain, scopes, installed_at) VALUES (1, 'raw', '', now())"))
             engine.dispose()
             raw = run_raw(database_url, work, args.customers, args.raw_seconds)
-    ratio = worker["orders_per_second"] / raw["transactions_per_second"]
+    tps = raw["transactions_per_second"]
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "worker": worker,
+        "end_to_end": end_to_end,
+        "worker_drain": drain,
         "raw_pgbench": raw,
-        "ratio": round(ratio, 3),
+        "ratio": round(end_to_end["orders_per_second"] / tps, 3),
+        "drain_ratio": round(drain["orders_per_second"] / tps, 3),
     }
     path = write_result("worker_throughput-postgresql", result)
     print(
-        f"one worker: {worker['orders_per_second']:.0f} orders/s ({worker['orders']} orders, {worker['batches']} "
-        f"batches, {worker['entries']} entries)"
+        f"end to end (posted → entry written), one worker: {end_to_end['orders_per_second']:.0f} orders/s "
+        f"({end_to_end['orders']} orders in {end_to_end['seconds']} s, posted at {args.post_rate}/s)"
     )
-    print(f"raw award transaction, 8 pgbench clients: {raw['transactions_per_second']:.0f} tps")
-    print(f"ratio {ratio:.2f}×; saved {path}")
+    print(
+        f"worker alone, draining a full inbox: {drain['orders_per_second']:.0f} orders/s ({drain['batches']} batches)"
+    )
+    print(f"raw award transaction, 8 pgbench clients: {tps:.0f} tps")
+    print(f"ratio {result['ratio']:.2f}× end to end, {result['drain_ratio']:.2f}× draining; saved {path}")
 
 
 if __name__ == "__main__":

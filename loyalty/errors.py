@@ -12,3 +12,9 @@ class InsufficientPoints(LoyaltyError):
         super().__init__(f"balance {balance} is less than {requested}")
         self.balance = balance
         self.requested = requested
+
+
+class IdempotencyKeyReused(LoyaltyError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {key!r} was already used for a different adjustment")
+        self.key = key

@@ -250,38 +250,25 @@ async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now:
         )
 
 
-async def debit_if_covered(session: AsyncSession, member_id: int, points: int, now: datetime) -> bool:
-    """Conditional debit: succeeds only while the balance covers it, whatever runs beside it."""
-    result = await session.execute(
-        update(MEMBERS)
-        .where(MEMBERS.c.id == member_id, MEMBERS.c.points_balance >= points)
-        .values(points_balance=MEMBERS.c.points_balance - points, updated_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def ledger_lines(session: AsyncSession, member_id: int, limit: int) -> list[LedgerLine]:
+async def ledger_lines(session: AsyncSession, shop_id: int, member_id: int, limit: int) -> list[LedgerLine]:
     result = await session.execute(
         select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at)
-        .where(ENTRIES.c.member_id == member_id)
+        .where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.member_id == member_id)
         .order_by(ENTRIES.c.id.desc())
         .limit(limit)
     )
     return [LedgerLine(**row._mapping) for row in result]
 
 
-async def ledger_sum(session: AsyncSession, member_id: int) -> int:
+async def entry_by_key(session: AsyncSession, shop_id: int, idempotency_key: str) -> tuple[int, int, str] | None:
+    """(member id, delta, reason) of the entry written under this key, if any."""
     result = await session.execute(
-        select(func.coalesce(func.sum(ENTRIES.c.delta), 0)).where(ENTRIES.c.member_id == member_id)
+        select(ENTRIES.c.member_id, ENTRIES.c.delta, ENTRIES.c.reason).where(
+            ENTRIES.c.shop_id == shop_id, ENTRIES.c.idempotency_key == idempotency_key
+        )
     )
-    return int(result.scalar_one())
-
-
-async def entry_exists(session: AsyncSession, shop_id: int, idempotency_key: str) -> bool:
-    result = await session.execute(
-        select(ENTRIES.c.id).where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.idempotency_key == idempotency_key)
-    )
-    return result.first() is not None
+    row = result.first()
+    return None if row is None else (row.member_id, row.delta, row.reason)
 
 
 # --- tiers -------------------------------------------------------------------------------------
@@ -293,6 +280,49 @@ async def spend_by_customer(
     """Paid, not cancelled, not test, not refunded spend per customer since `since` (all time if None)."""
     if not customer_ids:
         return {}
+    conditions = _counted(shop_id, customer_ids, since)
+    spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money)
+    result = await session.execute(
+        select(ORDERS.c.customer_id, spend.label("spend")).where(and_(*conditions)).group_by(ORDERS.c.customer_id)
+    )
+    return {row.customer_id: max(Decimal(0), Decimal(row.spend or 0)) for row in result}
+
+
+@dataclass(frozen=True)
+class CountedOrder:
+    customer_id: int
+    order_id: int
+    processed_at: datetime | None
+    amount: Decimal
+
+
+async def counted_orders(
+    session: AsyncSession,
+    shop_id: int,
+    customer_ids: Sequence[int],
+    since: datetime | None,
+    *,
+    exclude_order_ids: Sequence[int],
+) -> list[CountedOrder]:
+    """The orders behind `spend_by_customer`, one by one, leaving out those the caller holds."""
+    if not customer_ids:
+        return []
+    conditions = [*_counted(shop_id, customer_ids, since)]
+    if exclude_order_ids:
+        conditions.append(ORDERS.c.order_id.not_in(exclude_order_ids))
+    result = await session.execute(
+        select(
+            ORDERS.c.customer_id,
+            ORDERS.c.order_id,
+            ORDERS.c.processed_at,
+            type_coerce(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal, Money).label("amount"),
+        ).where(and_(*conditions))
+    )
+    return [CountedOrder(r.customer_id, r.order_id, r.processed_at, Decimal(r.amount)) for r in result]
+
+
+def _counted(shop_id: int, customer_ids: Sequence[int], since: datetime | None) -> list[Any]:
+    """SQL twin of `rules.counts_toward_tier`."""
     conditions = [
         ORDERS.c.shop_id == shop_id,
         ORDERS.c.customer_id.in_(customer_ids),
@@ -303,11 +333,7 @@ async def spend_by_customer(
     ]
     if since is not None:
         conditions.append(ORDERS.c.processed_at >= since)
-    spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money)
-    result = await session.execute(
-        select(ORDERS.c.customer_id, spend.label("spend")).where(and_(*conditions)).group_by(ORDERS.c.customer_id)
-    )
-    return {row.customer_id: max(Decimal(0), Decimal(row.spend or 0)) for row in result}
+    return conditions
 
 
 async def all_member_customer_ids(
@@ -347,10 +373,10 @@ async def set_tiers(
     )
 
 
-async def tier_history(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def tier_history(session: AsyncSession, shop_id: int, member_id: int) -> list[dict[str, Any]]:
     result = await session.execute(
         select(TIER_CHANGES.c.from_tier, TIER_CHANGES.c.to_tier, TIER_CHANGES.c.spend, TIER_CHANGES.c.created_at)
-        .where(TIER_CHANGES.c.member_id == member_id)
+        .where(TIER_CHANGES.c.shop_id == shop_id, TIER_CHANGES.c.member_id == member_id)
         .order_by(TIER_CHANGES.c.id)
     )
     return [dict(row._mapping) for row in result]
@@ -372,7 +398,9 @@ async def anonymise_customer(
     """Unlink a customer from what we keep: amounts stay for the books, the person does not."""
     member = await find_member(session, shop_id, customer_id)
     if member is not None:
-        await session.execute(update(ENTRIES).where(ENTRIES.c.member_id == member.id).values(reason=""))
+        await session.execute(
+            update(ENTRIES).where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.member_id == member.id).values(reason="")
+        )
         await session.execute(
             update(MEMBERS)
             .where(MEMBERS.c.id == member.id)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 from loyalty.program import Tier, TierWindow
 
+LATEST = datetime.max.replace(tzinfo=UTC)
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
@@ -32,6 +33,26 @@ def reversal_target(earned: int, refunded: Decimal, subtotal: Decimal | None) ->
     if subtotal is None or subtotal <= 0 or refunded >= subtotal:
         return earned
     return min(earned, floor_points(Decimal(earned) * refunded / subtotal))
+
+
+def counts_toward_tier(
+    *,
+    paid: bool,
+    cancelled: bool,
+    test: bool,
+    subtotal: Decimal | None,
+    processed_at: datetime | None,
+    since: datetime | None,
+) -> bool:
+    """Whether an order's (unrefunded) subtotal is tier spend: paid, live, real, and in the window."""
+    if not paid or cancelled or test or subtotal is None:
+        return False
+    return since is None or (processed_at is not None and processed_at >= since)
+
+
+def placement_key(processed_at: datetime | None, order_id: int) -> tuple[datetime, int]:
+    """Orders in the order they were placed; an order whose time we don't know yet goes last."""
+    return (processed_at or LATEST, order_id)
 
 
 def tier_for_spend(tiers: Sequence[Tier], spend: Decimal) -> Tier:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import jobs
 from app.core.clock import utcnow
 from loyalty import repository, rules
-from loyalty.errors import InsufficientPoints
+from loyalty.errors import IdempotencyKeyReused, InsufficientPoints
 from loyalty.models import EntryKind
 from loyalty.program import Program, default_program
 from loyalty.repository import MemberState, OrderState, RefundRow
@@ -36,9 +37,14 @@ async def ensure_program(session: AsyncSession, shop_id: int) -> None:
     await repository.insert_program_if_missing(session, shop_id, default_program().document(), utcnow())
 
 
+RECOMPUTE_SHOP_TIERS_JOB = "loyalty.recompute_shop_tiers"
+
+
 async def update_program(session: AsyncSession, shop_id: int, program: Program) -> Program:
-    """Replace the program. Tiers follow on the next change or the nightly recompute."""
+    """Replace the program. Views and earning read tiers live from spend at once; the stored tiers
+    (and their change records) follow in a job, since a big shop has too many members for a request."""
     await repository.save_program(session, shop_id, program.document(), utcnow())
+    jobs.defer(RECOMPUTE_SHOP_TIERS_JOB, shop_id)
     return program
 
 
@@ -77,7 +83,9 @@ async def apply_order_events(
 
     customers = sorted({o.customer_id for o in orders.values() if o.customer_id is not None and not o.test})
     members = await repository.lock_members(session, shop_id, customers, program.base_tier.name, now)
-    plan = _LedgerPlan(shop_id=shop_id, program=program, now=now)
+    since = rules.window_start(program.tier_window, now, shop_timezone)
+    multipliers = await _earn_multipliers(session, shop_id, program, orders, members, since)
+    plan = _LedgerPlan(shop_id=shop_id, program=program, now=now, multipliers=multipliers)
     for order_id in order_ids:
         order = orders[order_id]
         plan.settle(order, members.get(order.customer_id) if order.customer_id else None, pending[order_id])
@@ -92,6 +100,60 @@ async def apply_order_events(
     await repository.mark_refunds_applied(session, plan.applied_refunds)
     tier_changes = await _recompute_tiers(session, shop_id, program, list(members.values()), shop_timezone, now)
     return Applied(entries_written=len(written), points_delta=sum(deltas.values()), tier_changes=tier_changes)
+
+
+async def _earn_multipliers(
+    session: AsyncSession,
+    shop_id: int,
+    program: Program,
+    orders: Mapping[int, OrderState],
+    members: Mapping[int, MemberState],
+    since: datetime | None,
+) -> dict[int, Decimal]:
+    """The tier multiplier each order about to earn gets: that of the tier its customer held when
+    it was placed, from the counted spend of their orders processed before it (as known now).
+
+    Read from the orders, not the member's stored tier, so the figure does not depend on how
+    deliveries were grouped into batches, and a stale windowed tier never leaks into an earn.
+    """
+    earning = [
+        o
+        for o in orders.values()
+        if o.paid and not o.cancelled and not o.test and o.earned_at is None and o.customer_id in members
+    ]
+    flat = {tier.multiplier for tier in program.tiers}
+    if not earning or len(flat) == 1:
+        return {o.order_id: next(iter(flat)) for o in earning}
+    customers = sorted({o.customer_id for o in earning if o.customer_id is not None})
+    spends = await repository.counted_orders(session, shop_id, customers, since, exclude_order_ids=list(orders))
+    for order in orders.values():
+        if order.customer_id in members and rules.counts_toward_tier(
+            paid=order.paid,
+            cancelled=order.cancelled,
+            test=order.test,
+            subtotal=order.subtotal,
+            processed_at=order.processed_at,
+            since=since,
+        ):
+            spends.append(
+                repository.CountedOrder(
+                    order.customer_id or 0,
+                    order.order_id,
+                    order.processed_at,
+                    (order.subtotal or Decimal(0)) - order.refunded_subtotal,
+                )
+            )
+    placed_by_customer: dict[int, list[tuple[tuple[datetime, int], Decimal]]] = defaultdict(list)
+    for spend in spends:
+        placed_by_customer[spend.customer_id].append(
+            (rules.placement_key(spend.processed_at, spend.order_id), spend.amount)
+        )
+    multipliers = {}
+    for order in earning:
+        placed = rules.placement_key(order.processed_at, order.order_id)
+        before = sum((amount for key, amount in placed_by_customer[order.customer_id or 0] if key < placed), Decimal(0))
+        multipliers[order.order_id] = rules.tier_for_spend(program.tiers, max(Decimal(0), before)).multiplier
+    return multipliers
 
 
 def _refunds_in(events: Iterable[OrderEvent]) -> Iterable[RefundFacts]:
@@ -129,6 +191,7 @@ class _LedgerPlan:
     shop_id: int
     program: Program
     now: datetime
+    multipliers: Mapping[int, Decimal]
     entries: list[dict[str, Any]] = field(default_factory=list)
     applied_refunds: list[int] = field(default_factory=list)
 
@@ -168,7 +231,7 @@ class _LedgerPlan:
 
     def _earn(self, order: OrderState, member: MemberState) -> None:
         rate = self.program.earn.points_per_unit
-        multiplier = self.program.tier_named(member.tier_name).multiplier
+        multiplier = self.multipliers[order.order_id]
         points = rules.points_for_order(order.subtotal or Decimal(0), rate, multiplier)
         order.earned_at = self.now
         order.points_earned = points
@@ -293,10 +356,11 @@ async def member_view(
     return MemberView(
         customer_id=customer_id,
         points=member.points_balance if member else 0,
-        tier=program.tier_named(member.tier_name).name if member else program.base_tier.name,
+        # From live spend, like `next_tier`: the stored tier of a moving window may be hours behind.
+        tier=rules.tier_for_spend(program.tiers, spend).name,
         spend=spend,
         next_tier=NextTier(name=upcoming[0].name, remaining=upcoming[1]) if upcoming else None,
-        ledger=await repository.ledger_lines(session, member.id, ledger_limit) if member else [],
+        ledger=await repository.ledger_lines(session, shop_id, member.id, ledger_limit) if member else [],
     )
 
 
@@ -311,12 +375,16 @@ async def adjust_points(
     now: datetime | None = None,
 ) -> bool:
     """A merchant's manual correction. Idempotent per `request_key`; a debit may not overdraw.
-    Returns False when the same request was already applied."""
+    Returns False when the same request was already applied; the key sent again with another
+    customer, amount or reason is refused rather than silently ignored."""
     now = now or utcnow()
     program = await get_program(session, shop_id)
     member = (await repository.lock_members(session, shop_id, [customer_id], program.base_tier.name, now))[customer_id]
     key = f"adjust:{request_key}"
-    if await repository.entry_exists(session, shop_id, key):
+    earlier = await repository.entry_by_key(session, shop_id, key)
+    if earlier is not None:
+        if earlier != (member.id, points, reason):
+            raise IdempotencyKeyReused(request_key)
         return False
     if points < 0 and member.points_balance + points < 0:
         raise InsufficientPoints(member.points_balance, -points)
@@ -353,7 +421,7 @@ async def export_customer(session: AsyncSession, *, shop_id: int, customer_id: i
         if member is None
         else [
             {"delta": line.delta, "kind": line.kind, "reason": line.reason, "created_at": line.created_at.isoformat()}
-            for line in await repository.ledger_lines(session, member.id, limit=100_000)
+            for line in await repository.ledger_lines(session, shop_id, member.id, limit=100_000)
         ],
         "tier_changes": []
         if member is None
@@ -364,7 +432,7 @@ async def export_customer(session: AsyncSession, *, shop_id: int, customer_id: i
                 "spend": str(change["spend"]),
                 "at": change["created_at"].isoformat(),
             }
-            for change in await repository.tier_history(session, member.id)
+            for change in await repository.tier_history(session, shop_id, member.id)
         ],
         "orders": [
             {

@@ -21,7 +21,7 @@ from loyalty import service as loyalty_service
 from webhooks.inbox import InboxEvent, Outcome, retry_delay, write_outcomes
 from webhooks.models import InboxStatus
 from webhooks.payloads import PayloadError
-from webhooks.topics import EffectTopic, LedgerTopic, Topic, Translated, registry
+from webhooks.topics import EffectTopic, LedgerTopic, Postponed, Topic, Translated, registry
 
 log = structlog.get_logger(__name__)
 
@@ -79,13 +79,17 @@ class BatchProcessor:
             await self._apply_ledger(by_id[shop_id], ledger[shop_id])
         # Effects read and redact inbox rows by what processing learnt (shop, customer, order), so
         # every outcome of this batch is written before the next effect runs, not only at the end.
-        await self._write_outcomes()
+        await self.write_outcomes()
         for event, effect, shop in sorted(effects, key=lambda item: item[0].id):
             await self._run_effect(event, effect, shop)
-            await self._write_outcomes()
+            await self.write_outcomes()
         return self.outcomes
 
-    async def _write_outcomes(self) -> None:
+    def record_failure(self, event: InboxEvent, exc: Exception) -> None:
+        """A row whose processing failed outside any savepoint: it counts an attempt like any other."""
+        self._failed(event, exc, None)
+
+    async def write_outcomes(self) -> None:
         unwritten = {inbox_id: item for inbox_id, item in self.outcomes.items() if inbox_id not in self._written}
         await write_outcomes(self.session, unwritten, self.now)
         self._written.update(unwritten)
@@ -126,6 +130,11 @@ class BatchProcessor:
                 customer_id = await effect.run(self.session, event, shop)
         except PayloadError as exc:
             self._done(event, Outcome(InboxStatus.FAILED, error=str(exc), shop_id=shop.id))
+        except Postponed as wait:
+            outcome = Outcome(
+                InboxStatus.PENDING, error=str(wait), shop_id=shop.id, retry_in=wait.retry_in, uses_attempt=False
+            )
+            self._done(event, outcome)
         except Exception as exc:
             self._failed(event, exc, shop.id)
         else:

@@ -90,8 +90,12 @@ class InboxEvent:
         return self.triggered_at or self.received_at
 
 
-async def claim_due(session: Any, limit: int, now: datetime) -> list[InboxEvent]:
-    """Lock up to `limit` due rows, oldest first, skipping rows another worker holds."""
+async def claim_due(session: Any, limit: int, now: datetime, *, only_id: int | None = None) -> list[InboxEvent]:
+    """Lock up to `limit` due rows, oldest first, skipping rows another worker holds (or just the
+    row `only_id`, if it is still due)."""
+    due = [INBOX.c.status == InboxStatus.PENDING.value, INBOX.c.next_attempt_at <= now]
+    if only_id is not None:
+        due.append(INBOX.c.id == only_id)
     result = await session.execute(
         select(
             INBOX.c.id,
@@ -105,7 +109,7 @@ async def claim_due(session: Any, limit: int, now: datetime) -> list[InboxEvent]
             INBOX.c.received_at,
             INBOX.c.triggered_at,
         )
-        .where(INBOX.c.status == InboxStatus.PENDING.value, INBOX.c.next_attempt_at <= now)
+        .where(*due)
         .order_by(INBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -135,6 +139,7 @@ class Outcome:
     customer_id: int | None = None
     order_id: int | None = None
     retry_in: timedelta | None = None
+    uses_attempt: bool = True
 
 
 async def write_outcomes(session: Any, outcomes: dict[int, tuple[InboxEvent, Outcome]], now: datetime) -> None:
@@ -142,7 +147,7 @@ async def write_outcomes(session: Any, outcomes: dict[int, tuple[InboxEvent, Out
         {
             "b_id": event.id,
             "b_status": outcome.status.value,
-            "b_attempts": event.attempts + 1,
+            "b_attempts": event.attempts + (1 if outcome.uses_attempt else 0),
             "b_error": outcome.error,
             "b_processed_at": now if outcome.status != InboxStatus.PENDING else None,
             "b_next": now + outcome.retry_in if outcome.retry_in else now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,6 +20,19 @@ PAID_FINANCIAL_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 class PayloadError(ValueError):
     """The body does not have the shape its topic promises: retrying cannot help."""
+
+
+# Shopify's ids are positive and fit a signed 64-bit column; anything else is refused at the border,
+# before it can fail a batch's write.
+MAX_ID = 2**63 - 1
+ShopifyId = Annotated[int, Field(gt=0, le=MAX_ID)]
+
+
+def shopify_id(value: Any) -> int:
+    number = int(str(value))
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"id {value} out of range")
+    return number
 
 
 class _Payload(BaseModel):
@@ -39,7 +52,7 @@ class MoneySet(_Payload):
 
 
 class CustomerRef(_Payload):
-    id: int
+    id: ShopifyId
 
 
 class RefundLinePayload(_Payload):
@@ -54,8 +67,8 @@ class RefundLinePayload(_Payload):
 
 
 class RefundPayload(_Payload):
-    id: int
-    order_id: int
+    id: ShopifyId
+    order_id: ShopifyId
     created_at: datetime | None = None
     refund_line_items: list[RefundLinePayload] = []
 
@@ -69,7 +82,7 @@ class RefundPayload(_Payload):
 
 
 class OrderPayload(_Payload):
-    id: int
+    id: ShopifyId
     admin_graphql_api_id: str | None = None
     name: str | None = None
     financial_status: str | None = None
@@ -113,18 +126,18 @@ class OrderPayload(_Payload):
 
 
 class DataRequestId(_Payload):
-    id: int
+    id: ShopifyId
 
 
 class CustomersDataRequest(_Payload):
     customer: CustomerRef
-    orders_requested: list[int] = []
+    orders_requested: list[ShopifyId] = []
     data_request: DataRequestId
 
 
 class CustomersRedact(_Payload):
     customer: CustomerRef
-    orders_to_redact: list[int] = []
+    orders_to_redact: list[ShopifyId] = []
 
 
 class ScopesUpdate(_Payload):
@@ -137,10 +150,10 @@ class ScopesUpdate(_Payload):
 def graphql_order_snapshot(node: dict[str, Any]) -> OrderSnapshot:
     """An `Order` node of OrdersUpdatedSince.graphql as the same facts a webhook would give."""
     try:
-        order_id = int(node["legacyResourceId"])
+        order_id = shopify_id(node["legacyResourceId"])
         refunds = tuple(
             RefundFacts(
-                refund_id=int(refund["legacyResourceId"]),
+                refund_id=shopify_id(refund["legacyResourceId"]),
                 order_id=order_id,
                 subtotal=sum(
                     (
@@ -159,7 +172,7 @@ def graphql_order_snapshot(node: dict[str, Any]) -> OrderSnapshot:
             order_id=order_id,
             order_gid=node.get("id"),
             name=node.get("name"),
-            customer_id=int(customer["legacyResourceId"]) if customer else None,
+            customer_id=shopify_id(customer["legacyResourceId"]) if customer else None,
             subtotal=Decimal(money["amount"]) + sum((r.subtotal for r in refunds), Decimal(0)),
             currency=money.get("currencyCode"),
             paid=str(node.get("displayFinancialStatus") or "").lower() in PAID_FINANCIAL_STATUSES,

@@ -11,7 +11,7 @@ import structlog
 from app.core import jobs
 from app.core.clock import utcnow
 from app.core.db import Database
-from webhooks.dispatch import BatchProcessor
+from webhooks.dispatch import BatchProcessor, is_transient
 from webhooks.inbox import claim_due
 
 log = structlog.get_logger(__name__)
@@ -60,12 +60,40 @@ class Drainer:
 
     async def drain_one_batch(self) -> int:
         """Claim a batch and process it in one transaction; the number of rows it held."""
-        async with self.db.unit_of_work() as session:
-            now = utcnow()
-            events = await claim_due(session, self.batch_size, now)
-            if events:
+        claimed: list[int] = []
+        try:
+            async with self.db.unit_of_work() as session:
+                now = utcnow()
+                events = await claim_due(session, self.batch_size, now)
+                claimed = [event.id for event in events]
+                if events:
+                    await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
+        except Exception as exc:
+            # Savepoints contain a row's own failure; this is the rest (an outcome that cannot be
+            # written, a commit refused). Without this, the same rows would be claimed forever and
+            # everything behind them would wait.
+            if is_transient(exc) or not claimed:
+                raise
+            log.warning("webhooks.batch.failed_whole", rows=len(claimed), error=type(exc).__name__)
+            for inbox_id in claimed:
+                await self._process_alone(inbox_id)
+        return len(claimed)
+
+    async def _process_alone(self, inbox_id: int) -> None:
+        try:
+            async with self.db.unit_of_work() as session:
+                now = utcnow()
+                events = await claim_due(session, 1, now, only_id=inbox_id)
                 await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
-        return len(events)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            async with self.db.unit_of_work() as session:
+                now = utcnow()
+                processor = BatchProcessor(session, max_attempts=self.max_attempts, now=now)
+                for event in await claim_due(session, 1, now, only_id=inbox_id):
+                    processor.record_failure(event, exc)
+                await processor.write_outcomes()
 
 
 async def process_inbox(ctx: dict[str, Any], *_: Any) -> int:

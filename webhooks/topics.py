@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from loyalty.schemas import OrderEvent
@@ -41,6 +42,18 @@ class EffectTopic:
 
 
 Topic = LedgerTopic | EffectTopic
+
+
+class Postponed(Exception):
+    """An effect that must wait for other rows; the row is tried again later without using an attempt."""
+
+    def __init__(self, reason: str, retry_in: timedelta) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+def ledger_topic_names() -> list[str]:
+    return sorted(name for name, topic in registry().items() if isinstance(topic, LedgerTopic))
 
 
 def registry() -> dict[str, Topic]:

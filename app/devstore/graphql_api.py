@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -124,9 +125,12 @@ def shop_node(shop: DevShop) -> dict[str, Any]:
     }
 
 
-def _money(amount: Any, currency: str) -> dict[str, Any]:
-    money = {"amount": str(amount), "currencyCode": currency}
-    return {"shopMoney": money, "presentmentMoney": money}
+def _money(amount: Decimal, order: DevOrder) -> dict[str, Any]:
+    presented, presentment_currency = order.presented(amount)
+    return {
+        "shopMoney": {"amount": str(amount), "currencyCode": order.currency},
+        "presentmentMoney": {"amount": str(presented), "currencyCode": presentment_currency},
+    }
 
 
 def order_node(shop: DevShop, order: DevOrder) -> dict[str, Any]:
@@ -142,7 +146,7 @@ def order_node(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         "processedAt": _iso(order.processed_at),
         "updatedAt": _iso(order.updated_at),
         "currencyCode": order.currency,
-        "currentSubtotalPriceSet": _money(order.current_subtotal, order.currency),
+        "currentSubtotalPriceSet": _money(order.current_subtotal, order),
         "customer": None
         if customer is None
         else {
@@ -155,9 +159,7 @@ def order_node(shop: DevShop, order: DevOrder) -> dict[str, Any]:
                 "id": f"gid://shopify/Refund/{refund.id}",
                 "legacyResourceId": str(refund.id),
                 "createdAt": _iso(refund.created_at),
-                "lines": [
-                    {"quantity": 1, "subtotalSet": _money(amount, order.currency)} for amount in refund.line_subtotals
-                ],
+                "lines": [{"quantity": 1, "subtotalSet": _money(amount, order)} for amount in refund.line_subtotals],
             }
             for refund in order.refunds
         ],

@@ -13,9 +13,12 @@ from app.core.clock import utcnow
 from app.devstore.state import DevCustomer, DevLine, DevOrder, DevRefund, DevShop
 
 
-def _money(amount: Decimal, currency: str) -> dict[str, Any]:
-    money = {"amount": f"{amount:.2f}", "currency_code": currency}
-    return {"shop_money": money, "presentment_money": money}
+def _money(amount: Decimal, order: DevOrder) -> dict[str, Any]:
+    presented, presentment_currency = order.presented(amount)
+    return {
+        "shop_money": {"amount": f"{amount:.2f}", "currency_code": order.currency},
+        "presentment_money": {"amount": f"{presented:.2f}", "currency_code": presentment_currency},
+    }
 
 
 def _iso(value: Any) -> str | None:
@@ -45,9 +48,9 @@ def refund_payload(order: DevOrder, refund: DevRefund) -> dict[str, Any]:
                 "id": refund.id + i,
                 "quantity": 1,
                 "subtotal": float(amount),
-                "subtotal_set": _money(amount, order.currency),
+                "subtotal_set": _money(amount, order),
                 "total_tax": 0,
-                "total_tax_set": _money(Decimal(0), order.currency),
+                "total_tax_set": _money(Decimal(0), order),
             }
             for i, amount in enumerate(refund.line_subtotals)
         ],
@@ -74,13 +77,13 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         "fulfillment_status": None,
         "test": order.test,
         "currency": order.currency,
-        "presentment_currency": order.currency,
+        "presentment_currency": order.presented(Decimal(0))[1],
         "subtotal_price": f"{order.subtotal:.2f}",
-        "subtotal_price_set": _money(order.subtotal, order.currency),
+        "subtotal_price_set": _money(order.subtotal, order),
         "current_subtotal_price": f"{current:.2f}",
-        "current_subtotal_price_set": _money(current, order.currency),
+        "current_subtotal_price_set": _money(current, order),
         "total_price": f"{order.subtotal:.2f}",
-        "total_price_set": _money(order.subtotal, order.currency),
+        "total_price_set": _money(order.subtotal, order),
         "total_tax": "0.00",
         "discount_codes": [],
         "source_name": "web",
@@ -91,7 +94,7 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
                 "title": line.title,
                 "quantity": line.quantity,
                 "price": f"{line.price:.2f}",
-                "price_set": _money(line.price, order.currency),
+                "price_set": _money(line.price, order),
             }
             for i, line in enumerate(order.lines)
         ],

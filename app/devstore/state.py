@@ -58,6 +58,9 @@ class DevOrder(BaseModel):
     customer_id: int | None
     lines: list[DevLine]
     currency: str
+    # A shopper paying in another currency: amounts the shopper saw are the shop's times this rate.
+    presentment_currency: str | None = None
+    presentment_rate: Decimal = Decimal(1)
     financial_status: str = "pending"
     cancelled_at: datetime | None = None
     test: bool = False
@@ -77,6 +80,10 @@ class DevOrder(BaseModel):
     @property
     def subtotal(self) -> Decimal:
         return sum((line.price * line.quantity for line in self.lines), Decimal(0))
+
+    def presented(self, amount: Decimal) -> tuple[Decimal, str]:
+        """`amount` (shop money) as the shopper saw it: converted and rounded to cents."""
+        return (amount * self.presentment_rate).quantize(Decimal("0.01")), self.presentment_currency or self.currency
 
     @property
     def current_subtotal(self) -> Decimal:

@@ -42,7 +42,7 @@ async def current_shop(request: Request, services: ServicesDep) -> Shop:
             401,
             "invalid_session_token",
             f"session token rejected ({verdict.code})",
-            headers=verdict.headers or RETRY_SESSION,
+            headers=(verdict.headers or {}) | RETRY_SESSION,
         )
     return await shop_with_token(services, verdict.shop_domain, verdict.id_token)
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loyalty.errors import InsufficientPoints, LoyaltyError
+from loyalty.errors import IdempotencyKeyReused, InsufficientPoints, LoyaltyError
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +42,7 @@ def error_response(
 
 DOMAIN_ERRORS: dict[type[LoyaltyError], tuple[int, str]] = {
     InsufficientPoints: (409, "insufficient_points"),
+    IdempotencyKeyReused: (409, "idempotency_key_reused"),
 }
 
 

@@ -51,6 +51,9 @@ class ShopToken(SQLModel, table=True):
     refresh_token_encrypted: str | None = Field(default=None, sa_type=Text)
     refresh_token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     generation: int = 1
+    # Who refreshes holds this lease instead of a lock, so no transaction stays open across the call
+    # to Shopify; a crashed holder's lease simply runs out.
+    refresh_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from loyalty.models import LedgerEntry, Member
+from app.core import jobs
+from app.worker import recompute_shop_tiers
+from loyalty import service as loyalty_service
+from loyalty.models import LedgerEntry, LoyaltyProgram, Member, TierChange
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT
 from tests.app.support import assert_error, count_rows
-from tests.factories import SHOP, bearer, install_shop, post_webhook
+from tests.factories import SHOP, bearer, install_shop, make_order, order_json, post_webhook
 
 CUSTOMER = 7_000_000_000_001  # above 2**32, like Shopify's ids
 PROGRAM = "/admin/api/program"
@@ -45,6 +48,14 @@ async def test_a_new_shop_has_exactly_the_contracts_default_program(client, inst
     # then
     assert response.status_code == 200, response.text
     assert response.json() == DEFAULT_PROGRAM_DOCUMENT
+
+
+async def test_installing_stores_the_default_program_rather_than_falling_back_to_it(client, installed, db):
+    # given a shop that just installed
+    # then its program is a row of its own, so a later change to the built-in default moves nobody
+    async with db.sessions() as session:
+        stored = (await session.execute(select(LoyaltyProgram.document))).scalars().all()
+    assert stored == [DEFAULT_PROGRAM_DOCUMENT]
 
 
 async def test_a_valid_program_is_stored_and_read_back(client, installed):
@@ -86,6 +97,36 @@ async def test_a_new_program_changes_what_a_customer_sees(client, installed):
     # then they are in the new base tier, with no tier above
     assert response.json()["tier"] == {"name": "Friend"}
     assert response.json()["next_tier"] is None
+
+
+async def test_a_renamed_tier_shows_at_once_and_the_stored_tiers_follow_in_a_job(
+    client, installed, db, services, drainer, monkeypatch
+):
+    # given a Silver customer (250.00 spent)
+    await post_webhook(client, "orders/paid", order_json(make_order(customer_id=CUSTOMER, subtotal="250.00")))
+    await drainer.wake()
+    assert (await client.get(_customer(), headers=bearer())).json()["tier"] == {"name": "Silver"}
+    sent: list[jobs.DeferredJob] = []
+
+    async def keep(batch):
+        sent.extend(batch)
+
+    monkeypatch.setattr(jobs, "_sender", keep)
+    # when the merchant renames Silver to Argent
+    tiers = copy.deepcopy(DEFAULT_PROGRAM_DOCUMENT["tiers"])
+    tiers[1]["name"] = "Argent"
+    assert (await client.put(PROGRAM, json=_program(tiers=tiers), headers=bearer())).status_code == 200
+
+    # then the customer is shown in Argent straight away, not dropped to the base tier
+    assert (await client.get(_customer(), headers=bearer())).json()["tier"] == {"name": "Argent"}
+    # and a job was asked to bring the stored tiers along, which records the move
+    assert [job.name for job in sent] == [loyalty_service.RECOMPUTE_SHOP_TIERS_JOB]
+    await recompute_shop_tiers({"services": services}, *sent[0].args)
+    async with db.sessions() as session:
+        member = (await session.execute(select(Member))).scalar_one()
+        moves = (await session.execute(select(TierChange.from_tier, TierChange.to_tier))).all()
+    assert member.tier_name == "Argent"
+    assert [tuple(m) for m in moves] == [("Member", "Silver"), ("Silver", "Argent")]
 
 
 def _tiers(*thresholds: str) -> list[dict[str, Any]]:
@@ -256,6 +297,29 @@ async def test_the_same_idempotency_key_applies_once(client, installed, db):
         _adjust(), json={"points": 50, "reason": "gift"}, headers=bearer() | {"Idempotency-Key": "adj-124"}
     )
     assert other.json()["points"] == 100
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "body"),
+    [
+        pytest.param(CUSTOMER + 1, {"points": 50, "reason": "gift"}, id="another_customer"),
+        pytest.param(CUSTOMER, {"points": 60, "reason": "gift"}, id="another_amount"),
+        pytest.param(CUSTOMER, {"points": 50, "reason": "apology"}, id="another_reason"),
+    ],
+)
+async def test_a_key_reused_for_a_different_adjustment_is_a_409_not_a_silent_no_op(
+    client, installed, db, customer_id, body
+):
+    # given an adjustment sent with a key
+    headers = bearer() | {"Idempotency-Key": "adj-777"}
+    assert (await client.post(_adjust(), json={"points": 50, "reason": "gift"}, headers=headers)).status_code == 200
+
+    # when the same key comes with a different adjustment
+    response = await client.post(_adjust(customer_id), json=body, headers=headers)
+
+    # then it is refused, and nothing more is written
+    assert_error(response, 409, "idempotency_key_reused")
+    assert await count_rows(db, LedgerEntry) == 1
 
 
 async def test_adjustments_without_a_key_each_apply(client, installed, db):

@@ -81,6 +81,45 @@ async def test_admin_api_refuses_a_bad_session_token_with_401_and_retry_header(
     assert len(shopify_requests) == asked_before
 
 
+BAD_TOKENS = {
+    "wrong_secret": bearer(SHOP, secret="wrong-secret-wrong-secret-wrong-secret"),
+    "wrong_aud": bearer(SHOP, api_key="another-app"),
+    "iss_not_dest": bearer(SHOP, issuer="https://other-shop.myshopify.com/admin"),
+    "garbage": {"Authorization": "Bearer not.a.jwt"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+async def test_the_admin_page_fetched_with_a_bad_session_token_is_401_with_retry_header(client, store_client, case):
+    # given an installed shop
+    await install_shop(client, store_client)
+    # when the admin page is fetched with a bad bearer token
+    response = await client.get("/admin", params={"shop": SHOP}, headers=BAD_TOKENS[case])
+    # then it is refused in the contract's shape, and App Bridge is told to retry with a fresh token
+    assert_error(response, 401, "invalid_session_token")
+    assert response.headers[RETRY] == "1"
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [("wrong_secret", "bounce"), ("garbage", "bounce"), ("wrong_aud", "refuse"), ("iss_not_dest", "refuse")],
+)
+async def test_the_admin_document_with_a_bad_id_token_bounces_or_is_refused(client, store_client, case, answer):
+    # given an installed shop
+    await install_shop(client, store_client)
+    token = BAD_TOKENS[case]["Authorization"].removeprefix("Bearer ")
+    # when the admin document is loaded with a bad id_token
+    response = await client.get("/admin", params={"shop": SHOP, "id_token": token})
+    # then an unreadable token is swapped for a fresh one on the bounce page (Shopify's package does
+    # this), and a readable token for another app or shop is refused, with the retry header
+    if answer == "bounce":
+        assert response.status_code == 302, response.text
+        assert urlsplit(response.headers["location"]).path == "/auth/patch-id-token"
+    else:
+        assert_error(response, 401, "invalid_session_token")
+        assert response.headers[RETRY] == "1"
+
+
 async def test_a_bad_session_token_for_an_unknown_shop_creates_nothing(client, db, shopify_requests):
     # given a shop we do not know, and a token signed with someone else's secret
     headers = bearer("stranger.myshopify.com", secret="wrong-secret-wrong-secret-wrong-secret")

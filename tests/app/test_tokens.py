@@ -17,7 +17,7 @@ from app.shops.models import ShopToken
 from app.shops.tokens import ShopNotConnected, drop_token, save_grant
 from app.worker import refresh_tokens
 from tests.app.support import count_rows, find_shop, token_requests, token_row
-from tests.factories import SHOP, install_shop, post_webhook
+from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook
 
 SHORT_LIFETIME = 300  # inside the default 600 s refresh margin: due for refresh at once
 LONG_LIFETIME = 3600
@@ -131,6 +131,44 @@ async def test_two_racing_refreshes_make_one_grant_and_share_the_token(
     assert (await services.admin.execute(SHOP, first, "ShopDetails"))["shop"]["myshopifyDomain"] == SHOP
     # and the stored refresh token is the live one, so the next rotation works too
     assert services.cipher.decrypt(row.refresh_token_encrypted) in devstore.state.refresh_tokens
+
+
+async def test_the_database_takes_writes_while_shopify_answers_a_refresh(client, store_client, services, devstore, db):
+    # given a token due for refresh, and a Shopify that holds the refresh call until we let it go
+    shop_id, _ = await _install_with_short_lived_token(client, store_client, devstore, db)
+    in_flight, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(request: httpx.Request) -> None:
+        if b'"refresh_token"' in request.content:
+            in_flight.set()
+            await release.wait()
+
+    services.http.event_hooks["request"].append(hold)
+    refreshing = asyncio.create_task(services.tokens.refresh(shop_id, SHOP))
+    await in_flight.wait()
+    # when a webhook comes in while the refresh waits on Shopify
+    # (with a row lock held across the call, SQLite's single writer would wait for Shopify too)
+    accepted = await asyncio.wait_for(post_webhook(client, "orders/paid", order_json(make_order())), timeout=10)
+    # then it is stored at once, and the refresh then completes
+    assert accepted.status_code == 200
+    assert not refreshing.done()
+    release.set()
+    token = await refreshing
+    assert services.cipher.decrypt((await token_row(db, shop_id)).access_token_encrypted) == token
+    assert (await token_row(db, shop_id)).refresh_lease_until is None
+
+
+async def test_a_lease_left_by_a_crashed_refresher_runs_out(client, store_client, services, devstore, db):
+    # given a token due for refresh whose lease a refresher took and then died holding
+    shop_id, encrypted_before = await _install_with_short_lived_token(client, store_client, devstore, db)
+    async with db.unit_of_work() as session:
+        row = await session.get(ShopToken, shop_id)
+        row.refresh_lease_until = utcnow() - timedelta(seconds=1)
+    # when the app next needs the token
+    token = await services.tokens.access_token(shop_id, SHOP)
+    # then it refreshes as usual
+    assert token != services.cipher.decrypt(encrypted_before)
+    assert devstore.state.refreshes[SHOP] == 1
 
 
 async def test_racing_access_token_calls_refresh_once(client, store_client, services, devstore, db):

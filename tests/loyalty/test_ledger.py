@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -167,6 +168,33 @@ async def test_the_earn_entry_records_the_rate_and_the_tier_multiplier(client, d
     assert await points(db, CUSTOMER) == 300 + 30
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one_at_a_time", "in_one_batch"])
+@pytest.mark.parametrize("arrival", ["placed_order", "reversed"])
+async def test_the_multiplier_is_the_tier_held_when_the_order_was_placed(
+    client, drainer, db, shop_id, batched, arrival
+):
+    # given a program where Silver (from 200) earns double, and two orders placed a minute apart
+    tiers = default_program().document()["tiers"]
+    tiers[1]["multiplier"] = 2
+    await _program(db, shop_id, tiers=tiers)
+    placed = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    first = make_order(customer_id=CUSTOMER, subtotal="200.00", processed_at=placed)
+    second = make_order(customer_id=CUSTOMER, subtotal="10.00", processed_at=placed + timedelta(minutes=1))
+    orders = [first, second] if arrival == "placed_order" else [second, first]
+    # when both are paid, the worker taking them together or apart
+    for order in orders:
+        await post_webhook(client, "orders/paid", order_json(order))
+        if not batched:
+            await drainer.wake()
+    await drainer.wake()
+    # then the first earns at Member (×1); the second earns at Silver (×2) whenever the first was
+    # already known, however the deliveries were grouped
+    async with db.sessions() as session:
+        entries = dict((await session.execute(select(LedgerEntry.order_id, LedgerEntry.multiplier))).all())
+    known_first = arrival == "placed_order" or batched
+    assert entries == {first.id: 1, second.id: 2 if known_first else 1}
+
+
 async def test_tiers_move_with_spend_and_every_move_is_recorded(client, drainer, db, shop_id):
     # given a customer crossing Silver (200) and Gold (500)
     first = make_order(customer_id=CUSTOMER, subtotal="250.00")
@@ -197,15 +225,18 @@ async def test_an_order_thirteen_months_old_counts_for_lifetime_not_rolling_twel
     async with db.sessions() as session:
         lifetime = await loyalty_service.member_view(session, shop_id=shop_id, customer_id=CUSTOMER, shop_timezone=None)
     assert (lifetime.tier, lifetime.spend) == ("Silver", 300)
-    # when the merchant switches to a rolling twelve-month window and tiers are recomputed
+    # when the merchant switches to a rolling twelve-month window
     await _program(db, shop_id, tier_window="rolling_12_months")
-    await recompute_tiers({"services": services})
     async with db.sessions() as session:
         rolling = await loyalty_service.member_view(session, shop_id=shop_id, customer_id=CUSTOMER, shop_timezone=None)
-    # then the old order no longer counts
+    # then the old order no longer counts, at once: the tier shown agrees with its own progress bar
     assert (rolling.tier, rolling.spend) == ("Member", 0)
     assert rolling.next_tier is not None
-    assert rolling.next_tier.remaining == 200
+    assert (rolling.next_tier.name, rolling.next_tier.remaining) == ("Silver", 200)
+    # and the hourly recompute records the stored tier's move
+    await recompute_tiers({"services": services})
+    assert (await accounts(db))[CUSTOMER].tier == "Member"
+    assert await tier_changes(db) == [("Member", "Silver"), ("Silver", "Member")]
 
 
 async def test_calendar_year_resets_on_first_january_in_the_shops_time_zone(client, drainer, db, shop_id, services):
@@ -239,3 +270,40 @@ async def test_order_state_tracks_what_the_ledger_holds(client, drainer, db, sho
         row = (await session.execute(select(LoyaltyOrder).where(LoyaltyOrder.order_id == order.id))).scalar_one()
     assert (row.points_earned, row.points_reversed, row.refunded_subtotal) == (90, 30, 30)
     assert await points(db, CUSTOMER) == row.points_earned - row.points_reversed
+
+
+async def test_cents_add_up_exactly_to_a_threshold(client, drainer, db, shop_id):
+    # given three orders whose subtotals sum to exactly 200.00 (as binary floats they would not)
+    for subtotal in ("66.67", "66.67", "66.66"):
+        await post_webhook(client, "orders/paid", order_json(make_order(customer_id=CUSTOMER, subtotal=subtotal)))
+    await drainer.wake()
+    # then the spend is exactly 200 and the customer is Silver with no cent to go
+    async with db.sessions() as session:
+        view = await loyalty_service.member_view(session, shop_id=shop_id, customer_id=CUSTOMER, shop_timezone=None)
+    assert (view.spend, view.tier) == (Decimal("200.00"), "Silver")
+    assert isinstance(view.spend, Decimal)
+    assert (await accounts(db))[CUSTOMER].tier == "Silver"
+
+
+async def test_two_shops_with_the_same_order_and_customer_ids_keep_apart(client, store_client, drainer, db, shop_id):
+    # given a second shop, and the same order id and customer id arriving from both
+    other = "second-shop.myshopify.com"
+    await install_shop(client, store_client, domain=other)
+    order = make_order(customer_id=CUSTOMER, subtotal="120.00")
+    await post_webhook(client, "orders/paid", order_json(order))
+    await post_webhook(
+        client, "orders/paid", order_json(order.model_copy(update={"lines": order.lines * 2}), shop=other), shop=other
+    )
+    await post_webhook(client, "refunds/create", refund_json(order, refund_id=71, amount="60.00"), shop=other)
+    await drainer.wake()
+    # then each shop has its own member, entries and figures
+    async with db.sessions() as session:
+        other_id = (await session.execute(select(Shop.id).where(Shop.domain == other))).scalar_one()
+        views = {
+            sid: await loyalty_service.member_view(session, shop_id=sid, customer_id=CUSTOMER, shop_timezone=None)
+            for sid in (shop_id, other_id)
+        }
+    assert (views[shop_id].points, views[shop_id].spend) == (120, 120)
+    assert (views[other_id].points, views[other_id].spend) == (240 - 60, 180)
+    assert [line.delta for line in views[shop_id].ledger] == [120]
+    assert sorted(line.delta for line in views[other_id].ledger) == [-60, 240]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.core.clock import utcnow
 from app.devstore.payloads import order_payload, refund_payload
 from app.devstore.state import DevLine, DevRefund
+from app.shops.models import Shop
 from app.worker import reconcile_orders
 from tests.factories import SHOP, install_shop, post_webhook
 from tests.loyalty.ledger import accounts, points
@@ -132,3 +133,58 @@ async def test_an_order_with_more_refunds_than_a_page_is_reconciled_in_full(
     assert await points(db, customer.id) == 130
     asked = [op["query"] for op in services.devstore_app.state.received]
     assert any("OrderRefunds" in query for query in asked)
+
+
+async def test_reconciliation_pages_past_the_first_page_and_then_starts_from_its_last_run(
+    client, store_client, devstore, services, drainer, db
+):
+    # given 45 paid orders Shopify never told us about: more than two pages of 20
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Yuna", "Kim", "yuna@example.com")
+    for cents in range(45):
+        devstore.place_order(
+            SHOP, customer_id=customer.id, lines=[DevLine(title="Sock", price=Decimal("10.00") + Decimal(cents) / 100)]
+        )
+    started = utcnow()
+    # when reconciliation runs
+    assert await reconcile_orders({"services": services}) == 45
+    await drainer.wake()
+    # then every one of them earned, and the shop remembers how far it got
+    assert len((await accounts(db))[customer.id].entries) == 45
+    async with db.sessions() as session:
+        until = (await session.execute(select(Shop.orders_reconciled_until).where(Shop.domain == SHOP))).scalar_one()
+    assert until is not None
+    assert until >= started
+    # and the next run asks only for what changed since then, less the overlap for clock skew
+    await reconcile_orders({"services": services})
+    asked = [op for op in services.devstore_app.state.received if "OrdersUpdatedSince" in op["query"]]
+    first_run, second_run = asked[:3], asked[3:]
+    assert [op["variables"]["after"] is None for op in first_run] == [True, False, False]
+    since = until - services.settings.reconcile_overlap
+    assert second_run[0]["variables"] == {
+        "query": f"updated_at:>'{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'",
+        "after": None,
+    }
+
+
+async def test_points_come_from_shop_money_when_the_shopper_paid_in_another_currency(
+    client, store_client, devstore, services, drainer, db
+):
+    # given a USD shop whose customers pay in won (1 USD = 1350 KRW): one order arrives by webhook,
+    # one only through reconciliation
+    await install_shop(client, store_client)
+    customer = devstore.add_customer(SHOP, "Jiwoo", "Han", "jiwoo@example.com")
+    delivered, found = (
+        devstore.place_order(SHOP, customer_id=customer.id, lines=[DevLine(title="Tea", price=Decimal(price))])
+        for price in ("40.00", "25.50")
+    )
+    for order in (delivered, found):
+        order.presentment_currency, order.presentment_rate = "KRW", Decimal(1350)
+    body = order_payload(devstore.shop(SHOP), delivered)
+    assert body["current_subtotal_price_set"]["presentment_money"] == {"amount": "54000.00", "currency_code": "KRW"}
+    await post_webhook(client, "orders/paid", body)
+    await drainer.wake()
+    assert await reconcile_orders({"services": services}) == 1
+    await drainer.wake()
+    # then each earned on its USD subtotal: 40 + 25, not tens of thousands
+    assert (await accounts(db))[customer.id].points == 40 + 25

@@ -4,17 +4,20 @@ delivery of the same request) and must leave the same end state."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app.core.clock import utcnow
 from app.core.db import metadata
 from app.shops.models import ComplianceExport, Shop, ShopToken
 from loyalty.models import LedgerEntry, LoyaltyOrder, Member
 from referrals import service as referrals_service
 from referrals.models import ReferralCode
 from tests.factories import SHOP, bearer, install_shop, make_order, order_json, post_webhook, refund_json
+from webhooks import dispatch
 from webhooks.models import InboxStatus, WebhookInbox
 
 ALICE = 7_000_000_000_101
@@ -264,6 +267,56 @@ async def test_customer_redact_in_the_same_batch_as_their_orders_leaves_no_body(
     assert [row.topic for row in inbox if row.customer_id == ALICE] == []
     assert ALICE not in {m.customer_id for m in await _rows(db, Member)}
     await _assert_balances_equal_ledger_sums(db)
+
+
+async def test_customer_redact_waits_for_their_order_webhooks_still_being_retried(
+    client, store_client, drainer, db, monkeypatch
+):
+    # given an order of Alice's whose processing failed once and waits for its retry
+    await install_shop(client, store_client)
+    order = make_order(customer_id=ALICE, subtotal="20.00")
+    real_apply = dispatch.loyalty_service.apply_order_events
+
+    async def failing_once(*_args, **_kwargs):
+        raise ConnectionError("the database blinked")
+
+    monkeypatch.setattr(dispatch.loyalty_service, "apply_order_events", failing_once)
+    await _deliver(client, "orders/paid", order_json(order))
+    await drainer.wake()
+    monkeypatch.setattr(dispatch.loyalty_service, "apply_order_events", real_apply)
+
+    # when her redaction arrives before that retry
+    await _deliver(client, "customers/redact", _redact(ALICE, []))
+    await _make_due(db, "customers/redact")
+    await drainer.wake()
+    # then the redaction waits, without spending an attempt
+    redact = next(row for row in await _inbox(db) if row.topic == "customers/redact")
+    assert (redact.status, redact.attempts) == (InboxStatus.PENDING, 0)
+
+    # when the order's retry and then the redaction run
+    await _make_due(db, "orders/paid")
+    await drainer.wake()
+    await _make_due(db, "customers/redact")
+    await drainer.wake()
+    # then Alice's order was counted and then unlinked from her, and no body names her
+    inbox = await _inbox(db)
+    assert [(row.topic, row.status) for row in inbox] == [
+        ("orders/paid", InboxStatus.PROCESSED),
+        ("customers/redact", InboxStatus.PROCESSED),
+    ]
+    assert [row.topic for row in inbox if row.body is not None] == []
+    members = await _rows(db, Member)
+    assert ALICE not in {m.customer_id for m in members}
+    assert [m.points_balance for m in members] == [20]
+
+
+async def _make_due(db, topic: str) -> None:
+    async with db.unit_of_work() as session:
+        await session.execute(
+            update(WebhookInbox)
+            .where(WebhookInbox.topic == topic)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
 
 
 async def test_customer_redact_replayed_has_the_same_end_state(client, store_client, drainer, db):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.shops.models import Shop, ShopToken
-from tests.factories import SHOP, install_shop, signed
+from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook, signed
+from tests.loyalty.ledger import points
 
 
 async def _shop(db):
@@ -78,3 +79,48 @@ async def test_an_uninstall_processed_after_a_quick_reinstall_keeps_the_new_inst
     shop, token = await _shop(db)
     assert shop.uninstalled_at is None
     assert token is not None
+
+
+async def _shop_redact(client, triggered_at):
+    body = orjson.dumps({"shop_id": 548380009, "shop_domain": SHOP})
+    headers = signed(body, "shop/redact") | {"X-Shopify-Triggered-At": triggered_at.isoformat()}
+    return await client.post("/webhooks", content=body, headers=headers)
+
+
+async def test_a_shop_redact_from_before_a_reinstall_does_not_erase_the_live_shop(client, store_client, drainer, db):
+    # given a shop that uninstalled, was asked to be redacted 48 hours later, and then came back
+    # before that redaction was processed (Shopify retries deliveries for hours)
+    await install_shop(client, store_client)
+    await post_webhook(client, "orders/paid", order_json(make_order(customer_id=7_000_000_000_001)))
+    await drainer.wake()
+    uninstalled_at = utcnow() + timedelta(seconds=1)
+    await _uninstall(client, uninstalled_at)
+    await drainer.wake()
+    redact_at = uninstalled_at + timedelta(hours=48)
+    with time_machine.travel(redact_at + timedelta(minutes=5)):
+        await install_shop(client, store_client)
+        # when the redaction is delivered after the re-install
+        assert (await _shop_redact(client, redact_at)).status_code == 200
+        await drainer.wake()
+    # then the shop, its token and its customers' points are all still there
+    shop, token = await _shop(db)
+    assert shop.uninstalled_at is None
+    assert token is not None
+    assert await points(db, 7_000_000_000_001) == 100
+
+
+async def test_a_shop_redact_after_the_uninstall_erases_the_shop(client, store_client, drainer, db):
+    # given a shop that uninstalled
+    await install_shop(client, store_client)
+    await post_webhook(client, "orders/paid", order_json(make_order(customer_id=7_000_000_000_001)))
+    await drainer.wake()
+    uninstalled_at = utcnow() + timedelta(seconds=1)
+    await _uninstall(client, uninstalled_at)
+    await drainer.wake()
+    # when the redaction comes 48 hours later
+    await _shop_redact(client, uninstalled_at + timedelta(hours=48))
+    await drainer.wake()
+    # then the shop is gone, with its customers' points
+    async with db.sessions() as session:
+        assert (await session.execute(select(Shop).where(Shop.domain == SHOP))).first() is None
+    assert await points(db, 7_000_000_000_001) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -15,8 +16,10 @@ from referrals import service as referrals_service
 from webhooks.inbox import INBOX, InboxEvent
 from webhooks.models import InboxStatus
 from webhooks.payloads import CustomersDataRequest, CustomersRedact, parse
+from webhooks.topics import Postponed, ledger_topic_names
 
 EXPORTS = ComplianceExport.__table__  # type: ignore[attr-defined]
+REDACT_WAIT = timedelta(seconds=30)
 
 
 async def on_customers_data_request(session: AsyncSession, event: InboxEvent, shop: Shop) -> int:
@@ -46,6 +49,10 @@ async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Sh
     request = parse(CustomersRedact, event.body)
     assert shop.id is not None
     customer_id = request.customer.id
+    if await _order_rows_still_pending(session, event):
+        # One of them may be this customer's: processed after the erasure, it would bring their
+        # name back in its body and link a new member to them. Erase once they are done.
+        raise Postponed("order webhooks received before this redaction are still being processed", REDACT_WAIT)
     await loyalty_service.redact_customer(session, shop_id=shop.id, customer_id=customer_id)
     await referrals_service.redact_customer(session, shop_id=shop.id, customer_id=customer_id)
     await session.execute(delete(EXPORTS).where(EXPORTS.c.shop_id == shop.id, EXPORTS.c.customer_id == customer_id))
@@ -63,10 +70,29 @@ async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Sh
 
 
 async def on_shop_redact(session: AsyncSession, event: InboxEvent, shop: Shop) -> None:
-    """Erase the shop: its rows in every domain, its token, its other inbox rows."""
+    """Erase the shop: its rows in every domain, its token, its other inbox rows. A redaction asked
+    for before the shop's latest install is history (Shopify retries for hours; the merchant may have
+    come back meanwhile): erasing would wipe a live shop."""
+    if event.happened_at < shop.installed_at:
+        await session.execute(update(INBOX).where(INBOX.c.id == event.id).values(body=None))
+        return
     await shops_service.erase_shop(session, shop)
     await session.execute(delete(INBOX).where(INBOX.c.shop_domain == event.shop_domain, INBOX.c.id != event.id))
     await session.execute(update(INBOX).where(INBOX.c.id == event.id).values(body=None))
+
+
+async def _order_rows_still_pending(session: AsyncSession, event: InboxEvent) -> bool:
+    result = await session.execute(
+        select(INBOX.c.id)
+        .where(
+            INBOX.c.shop_domain == event.shop_domain,
+            INBOX.c.id < event.id,
+            INBOX.c.status == InboxStatus.PENDING.value,
+            INBOX.c.topic.in_(ledger_topic_names()),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 async def _deliveries_about(

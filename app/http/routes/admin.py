@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from app.http.deps import MAX_SHOPIFY_ID, CurrentShop, ServicesDep, request_headers, shop_with_token
+from app.http.deps import MAX_SHOPIFY_ID, RETRY_SESSION, CurrentShop, ServicesDep, request_headers, shop_with_token
 from app.http.errors import error_response
 from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut, ErrorOut
 from app.shops.models import ComplianceExport, Shop
@@ -30,7 +30,12 @@ async def admin_home(request: Request, services: ServicesDep) -> Response:
     if not verdict.ok or verdict.shop_domain is None:
         if verdict.status in (301, 302, 303, 307):
             return Response(status_code=verdict.status, headers=verdict.headers)
-        return error_response(401, "invalid_session_token", f"session token rejected ({verdict.code})", verdict.headers)
+        return error_response(
+            401,
+            "invalid_session_token",
+            f"session token rejected ({verdict.code})",
+            (verdict.headers or {}) | RETRY_SESSION,
+        )
     shop = await shop_with_token(services, verdict.shop_domain, verdict.id_token)
     async with services.db.sessions() as session:
         program = await loyalty_service.get_program(session, _id(shop))
@@ -71,7 +76,12 @@ async def read_customer(customer_id: CustomerId, shop: CurrentShop, services: Se
 @router.post(
     "/admin/api/customers/{customer_id}/adjust",
     response_model=CustomerOut,
-    responses={409: {"model": ErrorOut, "description": "the debit would overdraw the balance"}},
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "the debit would overdraw the balance, or its Idempotency-Key was used for another one",
+        }
+    },
 )
 async def adjust_customer(
     customer_id: CustomerId,
