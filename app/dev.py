@@ -57,8 +57,8 @@ def run_dev(port: int = 8000, smtp_port: int = 1025) -> int:
     ]
     try:
         _wait_healthy(f"{settings.app_url}/healthz")
-        _install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
-        _print_urls(settings.app_url, env, smtp_port)
+        shopper = _install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
+        _print_urls(settings.app_url, env, smtp_port, shopper)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return 1
@@ -89,8 +89,9 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"the web process did not become healthy at {url}")
 
 
-def _install_demo_shop(app_url: str, store_url: str) -> None:
-    """Install through the real authorization-code flow, as a merchant's click would."""
+def _install_demo_shop(app_url: str, store_url: str) -> int:
+    """Install through the real authorization-code flow, as a merchant's click would. Answers the
+    first demo customer's id."""
     with httpx.Client(timeout=10, follow_redirects=False) as client:
         begin = client.get(f"{app_url}/auth", params={"shop": DEMO_SHOP})
         authorize = urlsplit(begin.headers["location"])
@@ -106,9 +107,11 @@ def _install_demo_shop(app_url: str, store_url: str) -> None:
                     f"{store_url}/shops/{DEMO_SHOP}/customers",
                     data={"first_name": first, "last_name": last, "email": email},
                 )
+        customers = client.get(f"{store_url}/shops/{DEMO_SHOP}/customers.json").json()
+        return int(min(customers, key=lambda c: c["id"])["id"])
 
 
-def _print_urls(app_url: str, env: dict[str, str], smtp_port: int) -> None:
+def _print_urls(app_url: str, env: dict[str, str], smtp_port: int, shopper: int) -> None:
     store = env["SHOPIFY_API_BASE_URL"]
     print(
         f"""
@@ -116,7 +119,7 @@ Dangol is running.
 
   Dev store (place orders, watch points)  {store}/
   Dangol in the shop's admin              {store}/admin/apps/{env["SHOPIFY_API_KEY"]}?shop={DEMO_SHOP}
-  A shopper's loyalty page                {store}/ → Customers → loyalty page
+  A shopper's loyalty page                {store}/shops/{DEMO_SHOP}/apps/loyalty/?customer_id={shopper}
   Mail kept by the local SMTP server      {store}/mail   (SMTP on 127.0.0.1:{smtp_port})
   Health                                  {app_url}/healthz
   API docs                                {app_url}/docs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,13 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 
+from app.migrate import alembic_config
 from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-DANGOL = [sys.executable, "-m", "app.cli"]
+# The console script `pip install -e .` made, as the README's commands run it.
+SCRIPT = Path(sys.executable).with_name("dangol")
+DANGOL = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app.cli"]
 
 
 def _newcomer_env(tmp_path: Path) -> dict[str, str]:
@@ -63,6 +68,11 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
             assert url in printed
         assert (tmp_path / "var").is_dir()  # SQLite and the embedded Redis live under var/
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+        shopper_page = re.search(r"A shopper's loyalty page\s+(\S+)", printed)
+        assert shopper_page is not None
+        page = httpx.get(shopper_page.group(1))
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith(("text/html", "application/liquid"))
 
         # and the contract's trigger command is accepted
         trigger = subprocess.run(
@@ -97,3 +107,20 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
     assert "Dangol dev: stopped." in log.read_text(errors="replace")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_dangol_migrate_brings_an_empty_database_to_the_newest_revision(tmp_path):
+    # given an empty folder and a SQLite address in it
+    env = _newcomer_env(tmp_path) | {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    # when
+    done = subprocess.run([*DANGOL, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    # then the schema is there, at the head revision, and running it again changes nothing
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "newest revision" in done.stdout
+    again = subprocess.run([*DANGOL, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    with sqlite3.connect(tmp_path / "fresh.db") as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert {"shops", "shop_tokens", "webhook_inbox", "loyalty_ledger_entries"} <= tables
+    assert head == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -190,6 +190,15 @@ def create_devstore(
         store.add_customer(domain, first_name, last_name, email)
         return RedirectResponse(request.url_for("home"), status_code=303)
 
+    @api.get("/shops/{domain}/customers.json")
+    async def list_customers(domain: str) -> list[dict[str, Any]]:
+        """The shop's customers, for scripts (dangol dev prints a shopper's page with one)."""
+        shop = store.shop(domain)
+        return [
+            {"id": c.id, "first_name": c.first_name, "last_name": c.last_name, "email": c.email}
+            for c in shop.customers.values()
+        ]
+
     @api.get("/shops/{domain}/apps/loyalty/{path:path}")
     async def storefront(domain: str, path: str, request: Request) -> Response:
         """Shopify's app proxy: sign the query and forward to the app's /proxy."""

@@ -4,11 +4,15 @@ never failed. The compliance examples name the shop `{shop}.myshopify.com`; the 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 
 from app.shops.models import ComplianceExport, Shop, ShopToken
+from loyalty.models import LoyaltyOrder, LoyaltyRefund
 from tests.factories import SHOP, install_shop, post_webhook
+from tests.loyalty.ledger import points
 from tests.shopify import load_payload, load_payload_bytes, payload_topics, require_shared
 from webhooks.models import InboxStatus, WebhookInbox
 from webhooks.topics import registry
@@ -30,6 +34,7 @@ MUST_HANDLE = frozenset(
     }
 )
 TOPICS = payload_topics() or ["<shared data absent>"]
+CUSTOMER = 7_000_000_000_001
 
 
 def _expected_status(topic: str) -> InboxStatus:
@@ -75,6 +80,52 @@ async def test_example_payload_is_accepted_and_handled(client, store_client, dra
     if row.status == InboxStatus.PROCESSED:
         assert row.last_error is None
         assert row.attempts == 1
+
+
+ORDER_TOPICS = ["orders/create", "orders/updated", "orders/paid", "orders/cancelled"]
+
+
+@pytest.mark.parametrize("topic", ORDER_TOPICS)
+async def test_an_order_example_is_read_for_what_it_says(client, store_client, drainer, db, topic):
+    # given Shopify's example (a voided, cancelled test order) and a live, paid copy of it with a customer
+    example = load_payload(topic)
+    live = example | {
+        "id": example["id"] + 1,
+        "test": False,
+        "financial_status": "paid",
+        "cancelled_at": None,
+        "refunds": [],
+        "customer": {"id": CUSTOMER},
+    }
+    await install_shop(client, store_client)
+    # when both are delivered on that topic
+    await post_webhook(client, topic, example)
+    await post_webhook(client, topic, live)
+    await drainer.wake()
+    # then the handler recorded the example as the test order it is, and it earned nothing
+    async with db.sessions() as session:
+        orders = {o.order_id: o for o in (await session.execute(select(LoyaltyOrder))).scalars()}
+    recorded = orders[example["id"]]
+    assert (recorded.test, recorded.paid, recorded.cancelled) == (True, False, True)
+    assert recorded.points_earned == 0
+    # and the live copy earned floor(current subtotal in shop money), as the contract says
+    subtotal = Decimal(example["current_subtotal_price_set"]["shop_money"]["amount"])
+    assert orders[live["id"]].subtotal == subtotal
+    assert await points(db, CUSTOMER) == int(subtotal)
+
+
+async def test_the_refund_example_is_recorded_with_its_lines(client, store_client, drainer, db):
+    # given Shopify's refunds/create example
+    example = load_payload("refunds/create")
+    await install_shop(client, store_client)
+    # when it is delivered
+    await post_webhook(client, "refunds/create", example)
+    await drainer.wake()
+    # then the refund is kept against its order, for when the order's payment is heard
+    async with db.sessions() as session:
+        (refund,) = (await session.execute(select(LoyaltyRefund))).scalars()
+    lines = sum(Decimal(line["subtotal_set"]["shop_money"]["amount"]) for line in example["refund_line_items"])
+    assert (refund.refund_id, refund.order_id, refund.subtotal) == (example["id"], example["order_id"], lines)
 
 
 async def test_all_examples_in_one_batch_are_handled_and_none_fails(client, store_client, drainer, db):
