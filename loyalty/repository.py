@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, select, type_coerce, update
+from sqlalchemy import Table, and_, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import insert_ignoring_conflicts
+from app.core.db import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, update_rows
 from app.core.types import Money
 from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
 from loyalty.schemas import LedgerLine, RefundFacts
@@ -54,9 +54,6 @@ class OrderState:
     @property
     def label(self) -> str:
         return self.name or f"#{self.order_id}"
-
-    def row(self) -> dict[str, Any]:
-        return {f"b_{key}": value for key, value in self.__dict__.items()}
 
 
 @dataclass
@@ -111,10 +108,7 @@ async def lock_orders(session: AsyncSession, shop_id: int, order_ids: Sequence[i
     """Create missing order rows, then lock them all in id order."""
     if not order_ids:
         return {}
-    await session.execute(
-        insert_ignoring_conflicts(ORDERS, dialect_of(session)),
-        [{"shop_id": shop_id, "order_id": oid} for oid in order_ids],
-    )
+    await insert_rows_ignoring_conflicts(session, ORDERS, [{"shop_id": shop_id, "order_id": oid} for oid in order_ids])
     columns = [ORDERS.c[name] for name in OrderState.__dataclass_fields__]
     result = await session.execute(
         select(*columns)
@@ -137,14 +131,8 @@ async def order_versions(session: AsyncSession, shop_id: int, order_ids: Sequenc
 
 
 async def save_orders(session: AsyncSession, states: Iterable[OrderState]) -> None:
-    rows = [state.row() for state in states]
-    if not rows:
-        return
-    names = [n for n in OrderState.__dataclass_fields__ if n not in ("id", "order_id")]
-    await session.execute(
-        update(ORDERS).where(ORDERS.c.id == bindparam("b_id")).values({name: bindparam(f"b_{name}") for name in names}),
-        rows,
-    )
+    rows = [{name: value for name, value in vars(state).items() if name != "order_id"} for state in states]
+    await update_rows(session, ORDERS, rows)
 
 
 async def insert_refunds(session: AsyncSession, shop_id: int, refunds: Iterable[RefundFacts]) -> list[RefundFacts]:
@@ -194,8 +182,9 @@ async def lock_members(
     """Create missing members in the base tier, then lock them all in id order."""
     if not customer_ids:
         return {}
-    await session.execute(
-        insert_ignoring_conflicts(MEMBERS, dialect_of(session)),
+    await insert_rows_ignoring_conflicts(
+        session,
+        MEMBERS,
         [
             {
                 "shop_id": shop_id,
@@ -229,25 +218,15 @@ async def find_member(session: AsyncSession, shop_id: int, customer_id: int) -> 
 
 async def insert_entries(session: AsyncSession, entries: Sequence[Mapping[str, Any]]) -> set[str]:
     """Append ledger entries; returns the idempotency keys actually written (replays are skipped)."""
-    if not entries:
-        return set()
-    result = await session.execute(
-        insert_ignoring_conflicts(ENTRIES, dialect_of(session)).returning(ENTRIES.c.idempotency_key),
-        list(entries),
-    )
-    return set(result.scalars())
+    return set(await insert_rows_ignoring_conflicts(session, ENTRIES, entries, ENTRIES.c.idempotency_key))
 
 
 async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now: datetime) -> None:
     """Move cached balances in SQL (never read-modify-write in Python), beside their entries."""
-    rows = [{"b_id": member_id, "b_delta": delta} for member_id, delta in deltas.items() if delta]
-    if rows:
-        await session.execute(
-            update(MEMBERS)
-            .where(MEMBERS.c.id == bindparam("b_id"))
-            .values(points_balance=MEMBERS.c.points_balance + bindparam("b_delta"), updated_at=now),
-            rows,
-        )
+    rows = [
+        {"id": member_id, "points_balance": delta, "updated_at": now} for member_id, delta in deltas.items() if delta
+    ]
+    await update_rows(session, MEMBERS, rows, increments={"points_balance"})
 
 
 async def ledger_lines(session: AsyncSession, shop_id: int, member_id: int, limit: int) -> list[LedgerLine]:
@@ -353,9 +332,8 @@ async def set_tiers(
 ) -> None:
     if not changes:
         return
-    await session.execute(
-        update(MEMBERS).where(MEMBERS.c.id == bindparam("b_id")).values(tier_name=bindparam("b_tier"), updated_at=now),
-        [{"b_id": member.id, "b_tier": tier} for member, tier, _ in changes],
+    await update_rows(
+        session, MEMBERS, [{"id": member.id, "tier_name": tier, "updated_at": now} for member, tier, _ in changes]
     )
     await session.execute(
         TIER_CHANGES.insert(),

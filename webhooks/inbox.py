@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.db import insert_ignoring_conflicts
+from app.core.db import insert_ignoring_conflicts, update_rows
 from webhooks.envelope import Envelope
 from webhooks.models import InboxSource, InboxStatus, WebhookInbox
 
@@ -145,31 +145,16 @@ class Outcome:
 async def write_outcomes(session: Any, outcomes: dict[int, tuple[InboxEvent, Outcome]], now: datetime) -> None:
     rows = [
         {
-            "b_id": event.id,
-            "b_status": outcome.status.value,
-            "b_attempts": event.attempts + (1 if outcome.uses_attempt else 0),
-            "b_error": outcome.error,
-            "b_processed_at": now if outcome.status != InboxStatus.PENDING else None,
-            "b_next": now + outcome.retry_in if outcome.retry_in else now,
-            "b_shop_id": outcome.shop_id,
-            "b_customer_id": outcome.customer_id,
-            "b_order_id": outcome.order_id,
+            "id": event.id,
+            "status": outcome.status.value,
+            "attempts": event.attempts + (1 if outcome.uses_attempt else 0),
+            "last_error": outcome.error,
+            "processed_at": now if outcome.status != InboxStatus.PENDING else None,
+            "next_attempt_at": now + outcome.retry_in if outcome.retry_in else now,
+            "shop_id": outcome.shop_id,
+            "customer_id": outcome.customer_id,
+            "order_id": outcome.order_id,
         }
         for event, outcome in outcomes.values()
     ]
-    if rows:
-        await session.execute(
-            update(INBOX)
-            .where(INBOX.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                last_error=bindparam("b_error"),
-                processed_at=bindparam("b_processed_at"),
-                next_attempt_at=bindparam("b_next"),
-                shop_id=bindparam("b_shop_id"),
-                customer_id=bindparam("b_customer_id"),
-                order_id=bindparam("b_order_id"),
-            ),
-            rows,
-        )
+    await update_rows(session, INBOX, rows)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import Column, MetaData, Select, Table, bindparam, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -117,3 +117,78 @@ def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     raise ValueError(f"unsupported dialect {dialect}")
+
+
+def _spread(table: Table, rows: Sequence[Mapping[str, Any]]) -> Select[Any]:
+    """PostgreSQL: the rows as one array per column, spread out again by `unnest` (which zips arrays
+    side by side). One short statement whatever the batch, where a multi-row VALUES list is rebuilt and
+    re-parsed parameter by parameter on every batch, and an executemany runs once per row."""
+    names = list(rows[0])
+    return select(
+        *(
+            func.unnest(
+                bindparam(f"u_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+            ).label(name)
+            for name in names
+        )
+    )
+
+
+async def insert_rows_ignoring_conflicts(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Column[Any] | None = None,
+) -> list[Any]:
+    """Insert rows (each naming the same columns), skipping those that collide with a unique key;
+    returns `returning` of the rows written (nothing when no column is asked for)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    parameters: list[Mapping[str, Any]] | None = None
+    statement: Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).from_select(list(rows[0]), _spread(table, rows)).on_conflict_do_nothing()
+    else:
+        statement = insert_ignoring_conflicts(table, dialect)
+        parameters = list(rows)
+    if returning is None:
+        await session.execute(statement, parameters)
+        return []
+    result = await session.execute(statement.returning(returning), parameters)
+    return list(result.scalars())
+
+
+async def update_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: str = "id",
+    increments: Collection[str] = (),
+) -> None:
+    """Update many rows in one statement: each row names its target by `key` (unique within the
+    batch) and sets the other columns it names; a column in `increments` is added to, not set."""
+    if not rows:
+        return
+    if len({row[key] for row in rows}) != len(rows):
+        raise ValueError(f"update_rows: {key} repeats within the batch")
+    names = [name for name in rows[0] if name != key]
+
+    def assigned(name: str, incoming: Any) -> Any:
+        return table.c[name] + incoming if name in increments else incoming
+
+    if session.get_bind().dialect.name == "postgresql":
+        incoming = _spread(table, rows).subquery("incoming")
+        await session.execute(
+            update(table)
+            .where(table.c[key] == incoming.c[key])
+            .values({name: assigned(name, incoming.c[name]) for name in names})
+        )
+        return
+    await session.execute(
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"))
+        .values({name: assigned(name, bindparam(f"b_{name}")) for name in names}),
+        [{f"b_{name}": value for name, value in row.items()} for row in rows],
+    )

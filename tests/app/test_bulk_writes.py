@@ -1,0 +1,123 @@
+"""Many rows in one statement (arrays spread by `unnest` on PostgreSQL, executemany on SQLite): the
+rows written are exactly those asked for, whichever backend runs it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.core.db import Database, insert_rows_ignoring_conflicts, update_rows
+from app.shops.models import Shop
+from loyalty.models import Member
+from loyalty.repository import ENTRIES, MEMBERS, ORDERS
+
+WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+async def _shop_with_member(db: Database) -> int:
+    async with db.unit_of_work() as session:
+        session.add(Shop(id=7, domain="bulk.myshopify.com", name="Bulk", currency="USD", iana_timezone="UTC"))
+        await session.flush()
+        session.add(Member(shop_id=7, customer_id=70, points_balance=10, tier_name="Member"))
+        await session.flush()
+        member = (await session.execute(select(MEMBERS.c.id))).scalar_one()
+    return int(member)
+
+
+def _entry(member_id: int, key: str, delta: int) -> dict[str, object]:
+    return {
+        "shop_id": 7,
+        "member_id": member_id,
+        "delta": delta,
+        "kind": "earn",
+        "reason": "Order",
+        "idempotency_key": key,
+        "order_id": None,
+        "rate": Decimal("1.2500"),
+        "multiplier": None,
+        "created_at": WHEN,
+    }
+
+
+async def test_insert_returns_only_the_rows_written_and_keeps_every_value(db: Database) -> None:
+    member_id = await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        first = await insert_rows_ignoring_conflicts(
+            session, ENTRIES, [_entry(member_id, "a", 5), _entry(member_id, "b", 7)], ENTRIES.c.idempotency_key
+        )
+    async with db.unit_of_work() as session:
+        again = await insert_rows_ignoring_conflicts(
+            session,
+            ENTRIES,
+            [_entry(member_id, "b", 700), _entry(member_id, "c", 9), _entry(member_id, "c", 900)],
+            ENTRIES.c.idempotency_key,
+        )
+        rows = (await session.execute(select(ENTRIES).order_by(ENTRIES.c.idempotency_key))).all()
+    assert sorted(first) == ["a", "b"]
+    assert again == ["c"]
+    assert [(r.idempotency_key, r.delta) for r in rows] == [("a", 5), ("b", 7), ("c", 9)]
+    assert {(r.rate, r.multiplier, r.order_id, r.created_at) for r in rows} == {(Decimal("1.2500"), None, None, WHEN)}
+
+
+async def test_insert_without_returning_fills_column_defaults(db: Database) -> None:
+    await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        written = await insert_rows_ignoring_conflicts(
+            session,
+            ORDERS,
+            [{"shop_id": 7, "order_id": 1}, {"shop_id": 7, "order_id": 2}, {"shop_id": 7, "order_id": 1}],
+        )
+        rows = (await session.execute(select(ORDERS).order_by(ORDERS.c.order_id))).all()
+    assert written == []
+    assert [(r.order_id, r.paid, r.refunded_subtotal, r.points_earned) for r in rows] == [
+        (1, False, Decimal("0.00"), 0),
+        (2, False, Decimal("0.00"), 0),
+    ]
+
+
+async def test_update_sets_adds_and_clears_per_row(db: Database) -> None:
+    member_id = await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        await insert_rows_ignoring_conflicts(
+            session,
+            ORDERS,
+            [{"shop_id": 7, "order_id": 1, "name": "#1"}, {"shop_id": 7, "order_id": 2, "name": "#2"}],
+        )
+    async with db.unit_of_work() as session:
+        ids = {row.order_id: row.id for row in await session.execute(select(ORDERS.c.order_id, ORDERS.c.id))}
+        await update_rows(
+            session,
+            ORDERS,
+            [
+                {"id": ids[1], "name": None, "subtotal": Decimal("12.34"), "processed_at": WHEN},
+                {"id": ids[2], "name": "#2b", "subtotal": None, "processed_at": None},
+            ],
+        )
+        await update_rows(
+            session,
+            MEMBERS,
+            [{"id": member_id, "points_balance": -3, "updated_at": WHEN}],
+            increments={"points_balance"},
+        )
+        orders = (await session.execute(select(ORDERS).order_by(ORDERS.c.order_id))).all()
+        balance = (await session.execute(select(MEMBERS.c.points_balance))).scalar_one()
+    assert [(o.name, o.subtotal, o.processed_at) for o in orders] == [
+        (None, Decimal("12.34"), WHEN),
+        ("#2b", None, None),
+    ]
+    assert balance == 7
+
+
+async def test_update_refuses_a_target_named_twice(db: Database) -> None:
+    member_id = await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        with pytest.raises(ValueError, match="repeats"):
+            await update_rows(
+                session,
+                MEMBERS,
+                [{"id": member_id, "points_balance": 1}, {"id": member_id, "points_balance": 2}],
+                increments={"points_balance"},
+            )
