@@ -12,7 +12,8 @@ from app.core.clock import as_utc
 
 # 64-bit Shopify ids; SQLite only autoincrements INTEGER PRIMARY KEY, which is 64-bit there anyway.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-Money = Numeric(14, 2)
+# Three decimals: KWD, BHD, JOD, OMR and TND shops price in thousandths.
+Money = Numeric(15, 3)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.devstore.graphql_api import execute
 from app.devstore.payloads import order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
-from app.devstore.state import DevLine, DevShop, DevStore
+from app.devstore.state import DevLine, DevShop, DevStore, in_currency
 from app.devstore.webhooks import deliver
 from app.mail.devserver import kept_mail
 from app.shopify.subscriptions import graphql_topic, subscribed_topics
@@ -155,7 +155,7 @@ def create_devstore(
     ) -> Response:
         shop = store.shop(domain)
         try:
-            price = Decimal(amount).quantize(Decimal("0.01"))
+            price = in_currency(Decimal(amount), shop.currency)
         except InvalidOperation:
             return _oauth_error("invalid_amount", "amount must be a number")
         order = store.place_order(

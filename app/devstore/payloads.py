@@ -10,14 +10,22 @@ from decimal import Decimal
 from typing import Any
 
 from app.core.clock import utcnow
-from app.devstore.state import DevCustomer, DevLine, DevOrder, DevRefund, DevShop
+from app.devstore.state import DevCustomer, DevLine, DevOrder, DevRefund, DevShop, in_currency
+
+
+def _amount(amount: Decimal, currency: str) -> str:
+    """A REST money string: "86.40" in dollars, "199.999" in dinars, "12000" in won."""
+    return format(in_currency(amount, currency), "f")
 
 
 def _money(amount: Decimal, order: DevOrder) -> dict[str, Any]:
     presented, presentment_currency = order.presented(amount)
     return {
-        "shop_money": {"amount": f"{amount:.2f}", "currency_code": order.currency},
-        "presentment_money": {"amount": f"{presented:.2f}", "currency_code": presentment_currency},
+        "shop_money": {"amount": _amount(amount, order.currency), "currency_code": order.currency},
+        "presentment_money": {
+            "amount": _amount(presented, presentment_currency),
+            "currency_code": presentment_currency,
+        },
     }
 
 
@@ -78,11 +86,11 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         "test": order.test,
         "currency": order.currency,
         "presentment_currency": order.presented(Decimal(0))[1],
-        "subtotal_price": f"{order.subtotal:.2f}",
+        "subtotal_price": _amount(order.subtotal, order.currency),
         "subtotal_price_set": _money(order.subtotal, order),
-        "current_subtotal_price": f"{current:.2f}",
+        "current_subtotal_price": _amount(current, order.currency),
         "current_subtotal_price_set": _money(current, order),
-        "total_price": f"{order.subtotal:.2f}",
+        "total_price": _amount(order.subtotal, order.currency),
         "total_price_set": _money(order.subtotal, order),
         "total_tax": "0.00",
         "discount_codes": [],
@@ -93,7 +101,7 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
                 "id": order.id + i + 1,
                 "title": line.title,
                 "quantity": line.quantity,
-                "price": f"{line.price:.2f}",
+                "price": _amount(line.price, order.currency),
                 "price_set": _money(line.price, order),
             }
             for i, line in enumerate(order.lines)

@@ -11,9 +11,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from babel.numbers import get_currency_precision
 from pydantic import BaseModel, Field
 
 from app.core import clock
+
+
+def in_currency(amount: Decimal, currency: str) -> Decimal:
+    """Rounded to the currency's smallest unit (cents, fils, whole won), as Shopify shows amounts."""
+    return amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)))
 
 
 def utcnow() -> datetime:
@@ -82,8 +88,9 @@ class DevOrder(BaseModel):
         return sum((line.price * line.quantity for line in self.lines), Decimal(0))
 
     def presented(self, amount: Decimal) -> tuple[Decimal, str]:
-        """`amount` (shop money) as the shopper saw it: converted and rounded to cents."""
-        return (amount * self.presentment_rate).quantize(Decimal("0.01")), self.presentment_currency or self.currency
+        """`amount` (shop money) as the shopper saw it: converted and rounded to the currency's unit."""
+        currency = self.presentment_currency or self.currency
+        return in_currency(amount * self.presentment_rate, currency), currency
 
     @property
     def current_subtotal(self) -> Decimal:

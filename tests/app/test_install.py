@@ -367,7 +367,10 @@ async def test_token_exchange_refused_answers_401_and_stores_nothing(settings, d
     # given a secret rotation: the app still accepts ID tokens signed with the previous secret,
     # but Shopify (the dev store, which knows only the new one) will not exchange such a token
     rotated = settings.model_copy(
-        update={"shopify_api_secret": SecretStr("rotated-secret-of-thirty-two-bytes-x"), "shopify_api_secret_previous": SecretStr(API_SECRET)}
+        update={
+            "shopify_api_secret": SecretStr("rotated-secret-of-thirty-two-bytes-x"),
+            "shopify_api_secret_previous": SecretStr(API_SECRET),
+        }
     )
     async with running_app(rotated, devstore) as (services, client):
         # when a shop we do not know arrives with such a token

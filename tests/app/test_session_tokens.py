@@ -176,7 +176,10 @@ async def test_one_shops_token_reads_only_that_shops_program(client, store_clien
 async def test_during_a_secret_rotation_tokens_signed_with_either_secret_are_accepted(settings, devstore):
     # given the app's secret was rotated and the previous one is still configured
     rotated = settings.model_copy(
-        update={"shopify_api_secret": SecretStr("rotated-secret-of-thirty-two-bytes-x"), "shopify_api_secret_previous": SecretStr(API_SECRET)}
+        update={
+            "shopify_api_secret": SecretStr("rotated-secret-of-thirty-two-bytes-x"),
+            "shopify_api_secret_previous": SecretStr(API_SECRET),
+        }
     )
     async with running_app(rotated, devstore) as (_, client):
         headers = bearer(SHOP, secret="rotated-secret-of-thirty-two-bytes-x")
@@ -187,7 +190,9 @@ async def test_during_a_secret_rotation_tokens_signed_with_either_secret_are_acc
 
         # then it is accepted, while one signed with any other secret is not
         assert response.status_code == 200, response.text
-        stranger = await client.get("/admin/api/program", headers=bearer(SHOP, secret="neither-secret-of-thirty-two-bytes-x"))
+        stranger = await client.get(
+            "/admin/api/program", headers=bearer(SHOP, secret="neither-secret-of-thirty-two-bytes-x")
+        )
         assert_error(stranger, 401)
         assert stranger.headers[RETRY] == "1"
 

@@ -15,6 +15,7 @@ from app.worker import recompute_tiers
 from loyalty import service as loyalty_service
 from loyalty.models import LedgerEntry, LoyaltyOrder
 from loyalty.program import Program, default_program
+from loyalty.schemas import MemberView
 from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook, refund_json, with_refund
 from tests.loyalty.ledger import accounts, entry_count, points, tier_changes
 
@@ -283,6 +284,29 @@ async def test_cents_add_up_exactly_to_a_threshold(client, drainer, db, shop_id)
     assert (view.spend, view.tier) == (Decimal("200.00"), "Silver")
     assert isinstance(view.spend, Decimal)
     assert (await accounts(db))[CUSTOMER].tier == "Silver"
+
+
+async def test_thousandths_of_a_dinar_are_neither_rounded_up_nor_lost(client, drainer, db, shop_id):
+    async def figures(order_id: int) -> tuple[LoyaltyOrder, MemberView]:
+        async with db.sessions() as session:
+            row = (await session.execute(select(LoyaltyOrder).where(LoyaltyOrder.order_id == order_id))).scalar_one()
+            view = await loyalty_service.member_view(session, shop_id=shop_id, customer_id=CUSTOMER, shop_timezone=None)
+        return row, view
+
+    # given a Kuwaiti shop's order of 199.999 KWD (to two decimals it would be 200.00: 200 points, Silver)
+    order = make_order(customer_id=CUSTOMER, subtotal="199.999", currency="KWD")
+    await post_webhook(client, "orders/paid", order_json(order))
+    await drainer.wake()
+    row, view = await figures(order.id)
+    # then it earns 199 points and the customer is one fils short of Silver
+    assert (row.subtotal, row.points_earned) == (Decimal("199.999"), 199)
+    assert (view.spend, view.tier, view.next_tier.remaining) == (Decimal("199.999"), "Member", Decimal("0.001"))
+    # when 99.999 is refunded, floor(199 × 99.999 / 199.999) = 99 points come back
+    await post_webhook(client, "refunds/create", refund_json(order, refund_id=81, amount="99.999"))
+    await drainer.wake()
+    row, view = await figures(order.id)
+    assert (row.refunded_subtotal, row.points_reversed) == (Decimal("99.999"), 99)
+    assert (view.points, view.spend) == (100, Decimal("100.000"))
 
 
 async def test_two_shops_with_the_same_order_and_customer_ids_keep_apart(client, store_client, drainer, db, shop_id):

@@ -170,8 +170,8 @@ async def test_reconciliation_pages_past_the_first_page_and_then_starts_from_its
 async def test_points_come_from_shop_money_when_the_shopper_paid_in_another_currency(
     client, store_client, devstore, services, drainer, db
 ):
-    # given a USD shop whose customers pay in won (1 USD = 1350 KRW): one order arrives by webhook,
-    # one only through reconciliation
+    # given a USD shop whose customers pay in won (1 USD = 1350 KRW; the won has no minor unit): one
+    # order arrives by webhook, one only through reconciliation
     await install_shop(client, store_client)
     customer = devstore.add_customer(SHOP, "Jiwoo", "Han", "jiwoo@example.com")
     delivered, found = (
@@ -181,7 +181,7 @@ async def test_points_come_from_shop_money_when_the_shopper_paid_in_another_curr
     for order in (delivered, found):
         order.presentment_currency, order.presentment_rate = "KRW", Decimal(1350)
     body = order_payload(devstore.shop(SHOP), delivered)
-    assert body["current_subtotal_price_set"]["presentment_money"] == {"amount": "54000.00", "currency_code": "KRW"}
+    assert body["current_subtotal_price_set"]["presentment_money"] == {"amount": "54000", "currency_code": "KRW"}
     await post_webhook(client, "orders/paid", body)
     await drainer.wake()
     assert await reconcile_orders({"services": services}) == 1
