@@ -20,7 +20,7 @@ from app.shops.models import Shop
 from loyalty import service as loyalty_service
 from webhooks.inbox import InboxEvent, Outcome, retry_delay, write_outcomes
 from webhooks.models import InboxStatus
-from webhooks.payloads import PayloadError
+from webhooks.payloads import PayloadError, loose_subject
 from webhooks.topics import EffectTopic, LedgerTopic, Postponed, Topic, Translated, registry
 
 log = structlog.get_logger(__name__)
@@ -154,4 +154,7 @@ class BatchProcessor:
             )
 
     def _done(self, event: InboxEvent, outcome: Outcome) -> None:
+        if outcome.status == InboxStatus.FAILED and outcome.customer_id is None and outcome.order_id is None:
+            # A body kept after failing still names its customer: link it, so a redaction finds it.
+            outcome.customer_id, outcome.order_id = loose_subject(event.topic, event.body)
         self.outcomes[event.id] = (event, outcome)

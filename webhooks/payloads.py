@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from loyalty.schemas import OrderSnapshot, RefundFacts
@@ -188,6 +189,32 @@ def graphql_order_snapshot(node: dict[str, Any]) -> OrderSnapshot:
 
 def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def loose_subject(topic: str, raw: bytes) -> tuple[int | None, int | None]:
+    """(customer id, order id) read from a body that failed its topic's shape, where they can be
+    read: the body still names a person, and a customers/redact finds inbox rows by these two."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    customer = document.get("customer")
+    customer_id = _loose_id(customer.get("id")) if isinstance(customer, dict) else None
+    if topic.startswith("customers/") and customer_id is None:
+        customer_id = _loose_id(document.get("id"))
+    order_id = _loose_id(document.get("order_id"))
+    if order_id is None and topic.startswith("orders/"):
+        order_id = _loose_id(document.get("id"))
+    return customer_id, order_id
+
+
+def _loose_id(value: Any) -> int | None:
+    try:
+        return shopify_id(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def parse(model: type[PayloadT], raw: bytes) -> PayloadT:

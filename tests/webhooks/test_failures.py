@@ -20,6 +20,7 @@ from webhooks import dispatch
 from webhooks.endpoint import accept_webhook
 from webhooks.intake import InboxWriter
 from webhooks.models import InboxStatus, WebhookInbox
+from webhooks.payloads import loose_subject
 from webhooks.tasks import Drainer
 
 
@@ -164,3 +165,19 @@ async def test_an_accepted_webhook_wakes_a_worker_with_a_job_named_after_its_row
             break
         await asyncio.sleep(0.02)
     assert await pool.zrange(default_queue_name, 0, -1) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "subject"),
+    [
+        ("orders/paid", b'{"id": 12, "customer": {"id": 34}, "processed_at": "soon"}', (34, 12)),
+        ("refunds/create", b'{"id": 5, "order_id": "12", "refund_line_items": 3}', (None, 12)),
+        ("customers/redact", b'{"customer": {"id": 34}, "orders_to_redact": "all"}', (34, None)),
+        ("orders/paid", b'{"id": 18446744073709551616, "customer": {"id": -3}}', (None, None)),
+        ("orders/paid", b'{"id": true, "customer": [34]}', (None, None)),
+        ("orders/paid", b"[1, 2]", (None, None)),
+        ("orders/paid", b"not json", (None, None)),
+    ],
+)
+def test_a_failed_body_is_linked_to_whom_it_names_where_that_can_be_read(topic, body, subject):
+    assert loose_subject(topic, body) == subject
