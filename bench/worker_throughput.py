@@ -60,7 +60,7 @@ from webhooks.models import WebhookInbox
 
 AWARD_SQL = """
 \\set oid random(1, 9000000000000)
-\\set cid random(1, {customers})
+\\set cid {first_customer} + random(0, {customers} - 1)
 BEGIN;
 INSERT INTO loyalty_orders (shop_id, order_id, refunded_subtotal, points_earned, points_reversed, paid, cancelled, test)
   VALUES (1, :oid, 0, 0, 0, false, false, false) ON CONFLICT DO NOTHING;
@@ -239,7 +239,7 @@ def run_drain(database_url: str, work: Path, payloads: list[bytes]) -> dict[str,
 
 def run_raw(database_url: str, work: Path, customers: int, seconds: int) -> dict[str, float]:
     script = work / "award.sql"
-    script.write_text(AWARD_SQL.format(customers=customers))
+    script.write_text(AWARD_SQL.format(customers=customers, first_customer=FIRST_CUSTOMER))
     url = make_url(sync_url(database_url))
     out = subprocess.run(
         [

@@ -154,7 +154,8 @@ class BatchProcessor:
             )
 
     def _done(self, event: InboxEvent, outcome: Outcome) -> None:
-        if outcome.status == InboxStatus.FAILED and outcome.customer_id is None and outcome.order_id is None:
-            # A body kept after failing still names its customer: link it, so a redaction finds it.
+        unread = outcome.status in (InboxStatus.FAILED, InboxStatus.IGNORED)
+        if unread and outcome.customer_id is None and outcome.order_id is None:
+            # A body kept unprocessed still names its customer: link it, so a redaction finds it.
             outcome.customer_id, outcome.order_id = loose_subject(event.topic, event.body)
         self.outcomes[event.id] = (event, outcome)

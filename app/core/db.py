@@ -7,11 +7,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Select, Table, bindparam, event, func, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    bindparam,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
 from app.core import jobs
@@ -127,11 +141,22 @@ def _spread(table: Table, rows: Sequence[Mapping[str, Any]]) -> Select[Any]:
     return select(
         *(
             func.unnest(
-                bindparam(f"u_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
+                bindparam(
+                    f"u_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(_element_type(table.c[name]))
+                )
             ).label(name)
             for name in names
         )
     )
+
+
+def _element_type(column: Column[Any]) -> TypeEngine[Any]:
+    """The array's element type: the column's, except that text goes unbounded. The array is sent
+    with an explicit cast, and an explicit cast to `varchar(n)` silently cuts what is longer; the
+    column's own assignment then refuses it, as a plain INSERT or UPDATE would."""
+    declared = column.type
+    stored = declared.impl_instance if isinstance(declared, TypeDecorator) else declared
+    return Text() if isinstance(stored, String) else declared
 
 
 async def insert_rows_ignoring_conflicts(

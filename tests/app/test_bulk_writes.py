@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from app.core.db import Database, insert_rows_ignoring_conflicts, update_rows
 from app.shops.models import Shop
@@ -121,3 +122,26 @@ async def test_update_refuses_a_target_named_twice(db: Database) -> None:
                 [{"id": member_id, "points_balance": 1}, {"id": member_id, "points_balance": 2}],
                 increments={"points_balance"},
             )
+
+
+async def test_text_longer_than_its_column_is_refused_or_kept_whole_never_cut(db: Database, dialect: str) -> None:
+    # given an order row, and a name longer than the column's 100 characters
+    await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        await insert_rows_ignoring_conflicts(session, ORDERS, [{"shop_id": 7, "order_id": 1}])
+    long_name = "N" * 150
+    # when it is written in bulk
+    try:
+        async with db.unit_of_work() as session:
+            order_row = (await session.execute(select(ORDERS.c.id))).scalar_one()
+            await update_rows(session, ORDERS, [{"id": order_row, "name": long_name}])
+    except DBAPIError:
+        # then PostgreSQL refuses it, as it refuses a plain UPDATE
+        assert dialect == "postgresql"
+        stored = None
+    else:
+        async with db.sessions() as session:
+            stored = (await session.execute(select(ORDERS.c.name))).scalar_one()
+    # and SQLite, which has no lengths, keeps it whole
+    assert stored in (None, long_name)
+    assert (stored is None) == (dialect == "postgresql")

@@ -269,9 +269,12 @@ async def test_customer_redact_in_the_same_batch_as_their_orders_leaves_no_body(
     await _assert_balances_equal_ledger_sums(db)
 
 
-async def test_customer_redact_erases_bodies_that_failed_their_shape(client, store_client, drainer, db):
-    # given an order of Alice's and one of Bob's whose bodies fail validation (kept, as failed rows
-    # are), one naming its customer only inside the broken body
+async def test_customer_redact_erases_bodies_kept_unprocessed(client, store_client, drainer, db):
+    # given an order of Alice's delivered before the app was installed (ignored, body kept), then an
+    # order of Alice's and one of Bob's whose bodies fail validation (kept, as failed rows are)
+    early = order_json(make_order(customer_id=ALICE, subtotal="15.00"))
+    await _deliver(client, "orders/paid", early)
+    await drainer.wake()
     await install_shop(client, store_client)
     broken = {}
     for customer in (ALICE, BOB):
@@ -280,13 +283,14 @@ async def test_customer_redact_erases_bodies_that_failed_their_shape(client, sto
         broken[customer] = payload["id"]
         await _deliver(client, "orders/paid", payload)
     await drainer.wake()
-    assert {row.status for row in await _inbox(db)} == {InboxStatus.FAILED}
+    assert [row.status for row in await _inbox(db)] == [InboxStatus.IGNORED, InboxStatus.FAILED, InboxStatus.FAILED]
     # when Alice asks to be forgotten, naming none of her orders
     await _deliver(client, "customers/redact", _redact(ALICE, []))
     await drainer.wake()
     # then her failed delivery's body is gone and Bob's is kept for the merchant to retry
     bodies = {row.order_id: row.body for row in await _inbox(db) if row.topic == "orders/paid"}
     assert bodies[broken[ALICE]] is None
+    assert bodies[early["id"]] is None
     assert bodies[broken[BOB]] is not None
     assert b"the day before yesterday" in bodies[broken[BOB]]
 

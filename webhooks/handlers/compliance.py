@@ -33,7 +33,7 @@ async def on_customers_data_request(session: AsyncSession, event: InboxEvent, sh
         "orders_requested": request.orders_requested,
         "loyalty": await loyalty_service.export_customer(session, shop_id=shop.id, customer_id=customer_id),
         "referrals": await referrals_service.export_customer(session, shop_id=shop.id, customer_id=customer_id),
-        "webhooks_received": await _deliveries_about(session, shop.id, customer_id, request.orders_requested),
+        "webhooks_received": await _deliveries_about(session, shop.domain, customer_id, request.orders_requested),
     }
     await session.execute(
         insert_ignoring_conflicts(EXPORTS, session.get_bind().dialect.name).values(
@@ -57,10 +57,12 @@ async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Sh
     await referrals_service.redact_customer(session, shop_id=shop.id, customer_id=customer_id)
     await session.execute(delete(EXPORTS).where(EXPORTS.c.shop_id == shop.id, EXPORTS.c.customer_id == customer_id))
     # Processed webhook bodies carry names, emails and addresses: drop them, keep the bookkeeping.
+    # Rows are the shop's by domain: one ignored before the install, or failed before its shop was
+    # known, has no shop id but names the customer all the same.
     await session.execute(
         update(INBOX)
         .where(
-            INBOX.c.shop_id == shop.id,
+            INBOX.c.shop_domain == shop.domain,
             INBOX.c.status != InboxStatus.PENDING.value,
             (INBOX.c.customer_id == customer_id) | INBOX.c.order_id.in_(request.orders_to_redact or [-1]),
         )
@@ -96,12 +98,12 @@ async def _order_rows_still_pending(session: AsyncSession, event: InboxEvent) ->
 
 
 async def _deliveries_about(
-    session: AsyncSession, shop_id: int, customer_id: int, order_ids: list[int]
+    session: AsyncSession, shop_domain: str, customer_id: int, order_ids: list[int]
 ) -> list[dict[str, Any]]:
     result = await session.execute(
         select(INBOX.c.topic, INBOX.c.received_at, INBOX.c.order_id)
         .where(
-            INBOX.c.shop_id == shop_id,
+            INBOX.c.shop_domain == shop_domain,
             (INBOX.c.customer_id == customer_id) | INBOX.c.order_id.in_(order_ids or [-1]),
         )
         .order_by(INBOX.c.id)

@@ -1,7 +1,9 @@
 """money to three decimals
 
 Kuwaiti dinar, Bahraini dinar, Jordanian dinar, Omani rial and Tunisian dinar shops are priced in
-thousandths; two decimals rounded their subtotals and refunds.
+thousandths; two decimals rounded their subtotals and refunds. On PostgreSQL a change of scale
+rewrites the three tables under an exclusive lock: run it while the worker is stopped. A downgrade
+rounds thousandths back to cents.
 
 Revision ID: d7a3c5e1b284
 Revises: c41d7e2a9f10
