@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, select, type_coerce, update
+from sqlalchemy import Select, Table, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, update_rows
+from app.core.db import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
 from app.core.types import Money
 from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
 from loyalty.schemas import LedgerLine, RefundFacts
@@ -110,11 +110,9 @@ async def lock_orders(session: AsyncSession, shop_id: int, order_ids: Sequence[i
         return {}
     await insert_rows_ignoring_conflicts(session, ORDERS, [{"shop_id": shop_id, "order_id": oid} for oid in order_ids])
     columns = [ORDERS.c[name] for name in OrderState.__dataclass_fields__]
+    wanted = restrict_to(select(*columns), ORDERS.c.order_id, order_ids, dialect_of(session))
     result = await session.execute(
-        select(*columns)
-        .where(ORDERS.c.shop_id == shop_id, ORDERS.c.order_id.in_(order_ids))
-        .order_by(ORDERS.c.id)
-        .with_for_update()
+        wanted.where(ORDERS.c.shop_id == shop_id).order_by(ORDERS.c.id).with_for_update(of=ORDERS)
     )
     return {row.order_id: OrderState(**row._mapping) for row in result}
 
@@ -197,11 +195,10 @@ async def lock_members(
             for cid in customer_ids
         ],
     )
+    columns = select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name)
+    wanted = restrict_to(columns, MEMBERS.c.customer_id, customer_ids, dialect_of(session))
     result = await session.execute(
-        select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name)
-        .where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id.in_(customer_ids))
-        .order_by(MEMBERS.c.id)
-        .with_for_update()
+        wanted.where(MEMBERS.c.shop_id == shop_id).order_by(MEMBERS.c.id).with_for_update(of=MEMBERS)
     )
     return {row.customer_id: MemberState(**row._mapping) for row in result}
 
@@ -259,11 +256,9 @@ async def spend_by_customer(
     """Paid, not cancelled, not test, not refunded spend per customer since `since` (all time if None)."""
     if not customer_ids:
         return {}
-    conditions = _counted(shop_id, customer_ids, since)
     spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money)
-    result = await session.execute(
-        select(ORDERS.c.customer_id, spend.label("spend")).where(and_(*conditions)).group_by(ORDERS.c.customer_id)
-    )
+    statement = _counted(session, select(ORDERS.c.customer_id, spend.label("spend")), shop_id, customer_ids, since)
+    result = await session.execute(statement.group_by(ORDERS.c.customer_id))
     return {row.customer_id: max(Decimal(0), Decimal(row.spend or 0)) for row in result}
 
 
@@ -286,25 +281,26 @@ async def counted_orders(
     """The orders behind `spend_by_customer`, one by one, leaving out those the caller holds."""
     if not customer_ids:
         return []
-    conditions = [*_counted(shop_id, customer_ids, since)]
-    if exclude_order_ids:
-        conditions.append(ORDERS.c.order_id.not_in(exclude_order_ids))
-    result = await session.execute(
-        select(
-            ORDERS.c.customer_id,
-            ORDERS.c.order_id,
-            ORDERS.c.processed_at,
-            type_coerce(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal, Money).label("amount"),
-        ).where(and_(*conditions))
+    columns = select(
+        ORDERS.c.customer_id,
+        ORDERS.c.order_id,
+        ORDERS.c.processed_at,
+        type_coerce(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal, Money).label("amount"),
     )
+    statement = _counted(session, columns, shop_id, customer_ids, since)
+    if exclude_order_ids:
+        statement = statement.where(ORDERS.c.order_id.not_in(exclude_order_ids))
+    result = await session.execute(statement)
     return [CountedOrder(r.customer_id, r.order_id, r.processed_at, Decimal(r.amount)) for r in result]
 
 
-def _counted(shop_id: int, customer_ids: Sequence[int], since: datetime | None) -> list[Any]:
-    """SQL twin of `rules.counts_toward_tier`."""
+def _counted(
+    session: AsyncSession, statement: Select[Any], shop_id: int, customer_ids: Sequence[int], since: datetime | None
+) -> Select[Any]:
+    """`statement` over the customers' orders that count toward a tier: SQL twin of
+    `rules.counts_toward_tier`."""
     conditions = [
         ORDERS.c.shop_id == shop_id,
-        ORDERS.c.customer_id.in_(customer_ids),
         ORDERS.c.paid.is_(True),
         ORDERS.c.cancelled.is_(False),
         ORDERS.c.test.is_(False),
@@ -312,7 +308,7 @@ def _counted(shop_id: int, customer_ids: Sequence[int], since: datetime | None) 
     ]
     if since is not None:
         conditions.append(ORDERS.c.processed_at >= since)
-    return conditions
+    return restrict_to(statement, ORDERS.c.customer_id, customer_ids, dialect_of(session)).where(*conditions)
 
 
 async def all_member_customer_ids(

@@ -159,6 +159,24 @@ def _element_type(column: Column[Any]) -> TypeEngine[Any]:
     return Text() if isinstance(stored, String) else declared
 
 
+def restrict_to(statement: Select[Any], column: Column[Any], values: Sequence[Any], dialect: str) -> Select[Any]:
+    """`statement` narrowed to rows whose `column` is one of `values` (each counted once).
+
+    On PostgreSQL the values are joined as an array spread by `unnest`, so the planner probes the
+    index key by key whatever its statistics say: an IN list against a table it believes small (a
+    shop's first burst, before autovacuum's next analyze) became a scan of the whole shop per batch.
+    """
+    distinct = list(dict.fromkeys(values))
+    if dialect != "postgresql":
+        return statement.where(column.in_(distinct))
+    wanted = (
+        func.unnest(bindparam(None, distinct, type_=postgresql.ARRAY(column.type)))
+        .table_valued("value")
+        .render_derived(name=f"wanted_{column.name}")
+    )
+    return statement.join(wanted, column == wanted.c.value)
+
+
 async def insert_rows_ignoring_conflicts(
     session: AsyncSession,
     table: Table,

@@ -1,5 +1,5 @@
-"""Many rows in one statement (arrays spread by `unnest` on PostgreSQL, executemany on SQLite): the
-rows written are exactly those asked for, whichever backend runs it."""
+"""Many rows in one statement (arrays spread by `unnest` on PostgreSQL, executemany or IN on SQLite): the
+rows written or read are exactly those asked for, whichever backend runs it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from app.core.db import Database, insert_rows_ignoring_conflicts, update_rows
+from app.core.db import Database, insert_rows_ignoring_conflicts, restrict_to, update_rows
 from app.shops.models import Shop
 from loyalty.models import Member
 from loyalty.repository import ENTRIES, MEMBERS, ORDERS
@@ -145,3 +145,18 @@ async def test_text_longer_than_its_column_is_refused_or_kept_whole_never_cut(db
     # and SQLite, which has no lengths, keeps it whole
     assert stored in (None, long_name)
     assert (stored is None) == (dialect == "postgresql")
+
+
+async def test_rows_restricted_to_a_list_of_keys_come_once_each(db: Database, dialect: str) -> None:
+    # given three orders
+    await _shop_with_member(db)
+    async with db.unit_of_work() as session:
+        await insert_rows_ignoring_conflicts(
+            session, ORDERS, [{"shop_id": 7, "order_id": oid, "subtotal": Decimal("10.000")} for oid in (1, 2, 3)]
+        )
+    # when a statement is restricted to keys named more than once, and to one that does not exist
+    async with db.sessions() as session:
+        statement = restrict_to(select(func.sum(ORDERS.c.subtotal)), ORDERS.c.order_id, [3, 1, 3, 1, 99], dialect)
+        total = (await session.execute(statement)).scalar_one()
+    # then each matching row counts once
+    assert Decimal(total) == Decimal("20.000")
