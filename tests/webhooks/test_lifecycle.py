@@ -19,10 +19,15 @@ async def _shop(db):
     return shop, token
 
 
-async def _uninstall(client, triggered_at):
-    body = orjson.dumps({"id": 548380009, "myshopify_domain": SHOP})
-    headers = signed(body, "app/uninstalled") | {"X-Shopify-Triggered-At": triggered_at.isoformat()}
+async def _triggered(client, topic: str, payload: dict, triggered_at):
+    """A delivery that says when Shopify triggered it (a late or retried one says it was long ago)."""
+    body = orjson.dumps(payload)
+    headers = signed(body, topic) | {"X-Shopify-Triggered-At": triggered_at.isoformat()}
     return await client.post("/webhooks", content=body, headers=headers)
+
+
+async def _uninstall(client, triggered_at):
+    return await _triggered(client, "app/uninstalled", {"id": 548380009, "myshopify_domain": SHOP}, triggered_at)
 
 
 async def test_an_uninstall_from_before_the_latest_install_changes_nothing(client, store_client, drainer, db):
@@ -82,20 +87,24 @@ async def test_an_uninstall_processed_after_a_quick_reinstall_keeps_the_new_inst
 
 
 async def _shop_redact(client, triggered_at):
-    body = orjson.dumps({"shop_id": 548380009, "shop_domain": SHOP})
-    headers = signed(body, "shop/redact") | {"X-Shopify-Triggered-At": triggered_at.isoformat()}
-    return await client.post("/webhooks", content=body, headers=headers)
+    return await _triggered(client, "shop/redact", {"shop_id": 548380009, "shop_domain": SHOP}, triggered_at)
 
 
-async def test_a_shop_redact_from_before_a_reinstall_does_not_erase_the_live_shop(client, store_client, drainer, db):
-    # given a shop that uninstalled, was asked to be redacted 48 hours later, and then came back
-    # before that redaction was processed (Shopify retries deliveries for hours)
+async def _uninstalled_shop_with_points(client, store_client, drainer):
+    """A shop whose customer earned 100 points, then uninstalled; returns when it uninstalled."""
     await install_shop(client, store_client)
     await post_webhook(client, "orders/paid", order_json(make_order(customer_id=7_000_000_000_001)))
     await drainer.wake()
     uninstalled_at = utcnow() + timedelta(seconds=1)
     await _uninstall(client, uninstalled_at)
     await drainer.wake()
+    return uninstalled_at
+
+
+async def test_a_shop_redact_from_before_a_reinstall_does_not_erase_the_live_shop(client, store_client, drainer, db):
+    # given a shop that uninstalled, was asked to be redacted 48 hours later, and then came back
+    # before that redaction was processed (Shopify retries deliveries for hours)
+    uninstalled_at = await _uninstalled_shop_with_points(client, store_client, drainer)
     redact_at = uninstalled_at + timedelta(hours=48)
     with time_machine.travel(redact_at + timedelta(minutes=5)):
         await install_shop(client, store_client)
@@ -111,12 +120,7 @@ async def test_a_shop_redact_from_before_a_reinstall_does_not_erase_the_live_sho
 
 async def test_a_shop_redact_after_the_uninstall_erases_the_shop(client, store_client, drainer, db):
     # given a shop that uninstalled
-    await install_shop(client, store_client)
-    await post_webhook(client, "orders/paid", order_json(make_order(customer_id=7_000_000_000_001)))
-    await drainer.wake()
-    uninstalled_at = utcnow() + timedelta(seconds=1)
-    await _uninstall(client, uninstalled_at)
-    await drainer.wake()
+    uninstalled_at = await _uninstalled_shop_with_points(client, store_client, drainer)
     # when the redaction comes 48 hours later
     await _shop_redact(client, uninstalled_at + timedelta(hours=48))
     await drainer.wake()
