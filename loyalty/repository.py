@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Select, Table, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
+from app.core.db import (
+    dialect_of,
+    insert_ignoring_conflicts,
+    insert_rows_ignoring_conflicts,
+    restrict_to,
+    update_rows,
+)
 from app.core.types import Money
 from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
 from loyalty.schemas import LedgerLine, RefundFacts
@@ -26,10 +32,6 @@ MEMBERS: Table = Member.__table__  # type: ignore[attr-defined]
 ENTRIES: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 PROGRAMS: Table = LoyaltyProgram.__table__  # type: ignore[attr-defined]
 TIER_CHANGES: Table = TierChange.__table__  # type: ignore[attr-defined]
-
-
-def dialect_of(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.db import insert_ignoring_conflicts
+from app.core.db import dialect_of, insert_ignoring_conflicts
 from referrals.models import ReferralCode
 
 CODES: Table = ReferralCode.__table__  # type: ignore[attr-defined]
@@ -24,7 +24,7 @@ def _new_code() -> str:
 
 async def referral_code(session: AsyncSession, *, shop_id: int, customer_id: int) -> str:
     """The customer's code, created on first use. Stable: the same customer always gets the same one."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     for _ in range(5):
         await session.execute(
             insert_ignoring_conflicts(CODES, dialect).values(

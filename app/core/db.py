@@ -124,6 +124,10 @@ class Database:
         await self.engine.dispose()
 
 
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING on any unique key: duplicates are no-ops, never check-then-insert."""
     if dialect == "postgresql":
@@ -187,7 +191,7 @@ async def insert_rows_ignoring_conflicts(
     returns `returning` of the rows written (nothing when no column is asked for)."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     parameters: list[Mapping[str, Any]] | None = None
     statement: Insert
     if dialect == "postgresql":
@@ -221,7 +225,7 @@ async def update_rows(
     def assigned(name: str, incoming: Any) -> Any:
         return table.c[name] + incoming if name in increments else incoming
 
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         incoming = _spread(table, rows).subquery("incoming")
         await session.execute(
             update(table)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
 from app.core.clock import utcnow
-from app.core.db import insert_ignoring_conflicts
+from app.core.db import dialect_of, insert_ignoring_conflicts
 from app.shopify.oauth import TokenGrant
 from app.shops.crypto import TokenCipher
 from app.shops.models import ComplianceExport, Shop
@@ -49,7 +49,7 @@ async def unsynced_shops(session: AsyncSession) -> list[int]:
 async def record_install(session: AsyncSession, domain: str, grant: TokenGrant, cipher: TokenCipher) -> Shop:
     """Store the shop and its token; a re-install revives an uninstalled shop with its history.
     Currency, time zone and webhook subscriptions are read by the sync job after commit."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     await session.execute(
         insert_ignoring_conflicts(Shop.__table__, dialect).values(  # type: ignore[attr-defined]
             domain=domain, installed_at=utcnow(), scopes=grant.scope

@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.db import Database, insert_ignoring_conflicts
+from app.core.db import Database, dialect_of, insert_ignoring_conflicts
 from app.shopify.errors import TokenGrantError
 from app.shopify.oauth import ShopifyAuth, TokenGrant
 from app.shops.crypto import TokenCipher
@@ -50,7 +50,7 @@ async def save_grant(session: AsyncSession, shop_id: int, grant: TokenGrant, cip
     """Store a grant. Two requests may record one at once (App Bridge's first page load sends several):
     create the row if missing without conflicting, then lock it, so the later writer simply wins."""
     await session.execute(
-        insert_ignoring_conflicts(TOKENS, session.get_bind().dialect.name).values(
+        insert_ignoring_conflicts(TOKENS, dialect_of(session)).values(
             shop_id=shop_id, access_token_encrypted="", scope="", generation=0, updated_at=utcnow()
         )
     )

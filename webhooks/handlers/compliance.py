@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import insert_ignoring_conflicts
+from app.core.db import dialect_of, insert_ignoring_conflicts
 from app.shops import service as shops_service
 from app.shops.models import ComplianceExport, Shop
 from loyalty import service as loyalty_service
@@ -36,7 +36,7 @@ async def on_customers_data_request(session: AsyncSession, event: InboxEvent, sh
         "webhooks_received": await _deliveries_about(session, shop.domain, customer_id, request.orders_requested),
     }
     await session.execute(
-        insert_ignoring_conflicts(EXPORTS, session.get_bind().dialect.name).values(
+        insert_ignoring_conflicts(EXPORTS, dialect_of(session)).values(
             shop_id=shop.id, customer_id=customer_id, data_request_id=request.data_request.id, document=document
         )
     )
