@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -97,7 +98,19 @@ class MeOut(BaseModel):
 def next_tier_out(view: MemberView) -> NextTierOut | None:
     if view.next_tier is None:
         return None
-    return NextTierOut(name=view.next_tier.name, remaining=str(view.next_tier.remaining))
+    return NextTierOut(name=view.next_tier.name, remaining=amount_text(view.next_tier.remaining))
+
+
+CENTS = Decimal("0.01")
+
+
+def amount_text(amount: Decimal) -> str:
+    """Money as a decimal string: amounts are kept to thousandths for the dinar currencies, and an
+    amount with nothing past its cents is written in cents ("249.50", not "249.500")."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and amount == amount.quantize(CENTS):
+        amount = amount.quantize(CENTS)
+    return format(amount, "f")
 
 
 class AdjustIn(BaseModel):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
+from app.http.schemas import amount_text
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT
 from tests.app.support import assert_error
 from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook, proxy_query
@@ -77,7 +78,7 @@ async def test_remaining_is_the_next_threshold_minus_spend_across_orders(client,
     assert body["points"] == 250
     assert body["tier"] == {"name": "Silver"}
     assert body["next_tier"]["name"] == "Gold"
-    assert Decimal(body["next_tier"]["remaining"]) == Decimal("249.50")
+    assert body["next_tier"]["remaining"] == "249.50"
 
 
 async def test_the_top_tier_has_no_next_tier(client, installed, drainer):
@@ -229,3 +230,11 @@ async def test_the_loyalty_page_renders_for_shoppers_and_visitors(client, instal
     assert "80" in mine.text
     assert visitor.status_code == 200, visitor.text
     assert_error(forged, 401)
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [("249.500", "249.50"), ("0.001", "0.001"), ("199.999", "199.999"), ("200", "200"), ("12000", "12000")],
+)
+def test_money_is_written_in_cents_unless_it_has_thousandths(amount, text):
+    assert amount_text(Decimal(amount)) == text
