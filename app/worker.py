@@ -104,13 +104,13 @@ async def recompute_tiers(ctx: dict[str, Any]) -> int:
     new year begins at its own midnight. Lifetime tiers only move with orders, so they are left."""
     services: Services = ctx["services"]
     async with services.db.sessions() as session:
-        shops = [s.id for s in await shops_service.installed_shops(session) if s.id is not None]
+        shops = [(s.id, s.iana_timezone) for s in await shops_service.installed_shops(session) if s.id is not None]
     pages = 0
-    for shop_id in shops:
+    for shop_id, time_zone in shops:
         async with services.db.sessions() as session:
             windowed = (await loyalty_service.get_program(session, shop_id)).tier_window != "lifetime"
         if windowed:
-            pages += await recompute_shop_tiers(ctx, shop_id)
+            pages += await _recompute_every_member(services, shop_id, time_zone)
     return pages
 
 
@@ -121,12 +121,16 @@ async def recompute_shop_tiers(ctx: dict[str, Any], shop_id: int) -> int:
         shop = await session.get(Shop, shop_id)
     if shop is None:
         return 0
+    return await _recompute_every_member(services, shop_id, shop.iana_timezone)
+
+
+async def _recompute_every_member(services: Services, shop_id: int, time_zone: str | None) -> int:
     pages = 0
     after: int | None = 0
     while after is not None:
         async with services.db.unit_of_work() as session:
             after = await loyalty_service.recompute_tiers_page(
-                session, shop_id=shop_id, shop_timezone=shop.iana_timezone, after_member_id=after
+                session, shop_id=shop_id, shop_timezone=time_zone, after_member_id=after
             )
         pages += 1
     return pages

@@ -132,6 +132,17 @@ def seed_history(database_url: str) -> None:
     engine.dispose()
 
 
+@contextmanager
+def shop_with_history(server_url: str, work: Path) -> Iterator[str]:
+    """A fresh database holding the benchmark's shop, its program and its history: each run starts here."""
+    with fresh_database(server_url, work) as database_url:
+        db = Database(database_url)
+        asyncio.run(prepare_shop(db))
+        asyncio.run(db.dispose())
+        seed_history(database_url)
+        yield database_url
+
+
 async def prepare_shop(db: Database) -> None:
     async with db.unit_of_work() as session:
         session.add(Shop(id=1, domain=SHOP, name="Bench", currency="USD", iana_timezone="UTC"))
@@ -281,26 +292,14 @@ def main() -> None:
     payloads = bodies(args.orders, args.customers)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        with fresh_database(args.database, work) as database_url:
-            db = Database(database_url)
-            asyncio.run(prepare_shop(db))
-            asyncio.run(db.dispose())
-            seed_history(database_url)
+        with shop_with_history(args.database, work) as database_url:
             end_to_end = run_end_to_end(database_url, work, payloads, args.post_rate)
-        with fresh_database(args.database, work) as database_url:
+        with shop_with_history(args.database, work) as database_url:
             db = Database(database_url)
-            asyncio.run(prepare_shop(db))
-            asyncio.run(db.dispose())
-            seed_history(database_url)
             asyncio.run(fill_inbox(db, payloads))
             asyncio.run(db.dispose())
             drain = run_drain(database_url, work, payloads)
-        with fresh_database(args.database, work) as database_url:
-            engine = create_engine(sync_url(database_url))
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO shops (id, domain, scopes, installed_at) VALUES (1, 'raw', '', now())"))
-            engine.dispose()
-            seed_history(database_url)
+        with shop_with_history(args.database, work) as database_url:
             raw = run_raw(database_url, work, args.customers, args.raw_seconds)
     tps = raw["transactions_per_second"]
     result = {

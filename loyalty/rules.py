@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from loyalty.program import Tier, TierWindow
 
 LATEST = datetime.max.replace(tzinfo=UTC)
-PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
 def floor_points(value: Decimal) -> int:
