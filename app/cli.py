@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.core.config import get_settings
+from app.core.config import MissingCredentials, get_settings
 from app.core.logging import configure_logging
 
 
@@ -38,8 +38,9 @@ def web(host: str, port: int) -> None:
 
     settings = get_settings()
     _require_credentials()
-    configure_logging()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    configure_logging(settings.dangol_log_format)
+    # log_config=None: uvicorn's records go through our handler (JSON in production), not its own.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
 @main.command()
@@ -48,8 +49,9 @@ def worker() -> None:
     from app.worker import supervise
 
     _require_credentials()
-    configure_logging()
-    asyncio.run(supervise(get_settings()))
+    settings = get_settings()
+    configure_logging(settings.dangol_log_format)
+    asyncio.run(supervise(settings))
 
 
 @main.command()
@@ -98,9 +100,10 @@ def trigger(topic: str, address: str, shop: str | None, payload_file: Path | Non
 
 
 def _require_credentials() -> None:
-    settings = get_settings()
-    if not settings.shopify_api_key or not settings.shopify_api_secret.get_secret_value():
-        raise click.UsageError("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set (`dangol dev` sets dev values)")
+    try:
+        get_settings().require_credentials()
+    except MissingCredentials as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 if __name__ == "__main__":

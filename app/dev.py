@@ -32,6 +32,7 @@ def dev_environment(port: int, smtp_port: int) -> dict[str, str]:
     env.setdefault("SHOPIFY_API_BASE_URL", f"{app_url}/devstore")
     env.setdefault("SMTP_URL", f"smtp://127.0.0.1:{smtp_port}")
     env["DANGOL_DEV_STORE"] = "1"
+    env.setdefault("DANGOL_LOG_FORMAT", "console")
     return env
 
 

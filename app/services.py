@@ -43,6 +43,7 @@ def build_services(
     settings: Settings, *, shopify_transport: httpx.AsyncBaseTransport | None = None, db: Database | None = None
 ) -> Services:
     """`shopify_transport` lets tests put the local dev store in-process instead of on a port."""
+    settings.require_credentials()
     database = db or Database(settings.database_url)
     queue = JobQueue(settings)
     jobs.set_sender(queue.send)

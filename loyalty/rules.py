@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
-from loyalty.program import Tier, TierWindow
+from loyalty.program import Program, Tier, TierWindow
 
 LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -69,6 +69,12 @@ def next_tier(tiers: Sequence[Tier], spend: Decimal) -> tuple[Tier, Decimal] | N
         if spend < tier.threshold:
             return tier, tier.threshold - spend
     return None
+
+
+def tier_basis(program: Program) -> tuple[str, tuple[tuple[str, Decimal], ...]]:
+    """What decides a member's stored tier: the window and each tier's name and threshold
+    (multipliers change what orders earn, not who is in which tier)."""
+    return program.tier_window, tuple((tier.name, tier.threshold.normalize()) for tier in program.tiers)
 
 
 def window_start(window: TierWindow, now: datetime, time_zone: str | None) -> datetime | None:

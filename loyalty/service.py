@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,9 +43,16 @@ RECOMPUTE_SHOP_TIERS_JOB = "loyalty.recompute_shop_tiers"
 
 async def update_program(session: AsyncSession, shop_id: int, program: Program) -> Program:
     """Replace the program. Views and earning read tiers live from spend at once; the stored tiers
-    (and their change records) follow in a job, since a big shop has too many members for a request."""
+    (and their change records) follow in a job, since a big shop has too many members for a request.
+    The job is asked for only when the tiers or their window changed, once per shop and tier set
+    (saving the same tiers again while it waits adds nothing)."""
+    before = await get_program(session, shop_id)
+    if before == program:
+        return program
     await repository.save_program(session, shop_id, program.document(), utcnow())
-    jobs.defer(RECOMPUTE_SHOP_TIERS_JOB, shop_id)
+    if rules.tier_basis(before) != rules.tier_basis(program):
+        digest = hashlib.sha256(repr(rules.tier_basis(program)).encode()).hexdigest()[:16]
+        jobs.defer(RECOMPUTE_SHOP_TIERS_JOB, shop_id, job_id=f"{RECOMPUTE_SHOP_TIERS_JOB}:{shop_id}:{digest}")
     return program
 
 

@@ -18,10 +18,11 @@ from app.core.clock import utcnow
 from app.shops import service as shops_service
 from app.shops.models import Shop
 from loyalty import service as loyalty_service
+from webhooks.handling import EffectTopic, Ignored, LedgerTopic, Postponed, Topic, Translated
 from webhooks.inbox import InboxEvent, Outcome, retry_delay, write_outcomes
 from webhooks.models import InboxStatus
 from webhooks.payloads import PayloadError, loose_subject
-from webhooks.topics import EffectTopic, LedgerTopic, Postponed, Topic, Translated, registry
+from webhooks.topics import registry
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,7 @@ class BatchProcessor:
                 self._done(event, Outcome(InboxStatus.IGNORED, error="shop uninstalled", shop_id=shop.id))
             elif isinstance(topic, LedgerTopic):
                 try:
-                    ledger[shop.id].append((event, topic.translate(event)))
+                    ledger[shop.id].append((event, topic.translate(event, shop)))
                 except PayloadError as exc:
                     self._done(event, Outcome(InboxStatus.FAILED, error=str(exc), shop_id=shop.id))
             else:
@@ -130,6 +131,8 @@ class BatchProcessor:
                 customer_id = await effect.run(self.session, event, shop)
         except PayloadError as exc:
             self._done(event, Outcome(InboxStatus.FAILED, error=str(exc), shop_id=shop.id))
+        except Ignored as reason:
+            self._done(event, Outcome(InboxStatus.IGNORED, error=str(reason), shop_id=shop.id))
         except Postponed as wait:
             outcome = Outcome(
                 InboxStatus.PENDING, error=str(wait), shop_id=shop.id, retry_in=wait.retry_in, uses_attempt=False

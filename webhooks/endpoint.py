@@ -8,13 +8,17 @@ here, in front of the stack, it reaches over half. The contract's behaviour is t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Any
 
 import orjson
 import structlog
 from starlette.types import Receive, Scope, Send
 
+from app.core.bodies import BodyRefused, declared_length, read_body, too_large
+from app.shopify.subscriptions import compliance_topics, subscribed_topics
 from webhooks.envelope import Envelope, EnvelopeError
 from webhooks.intake import InboxWriter
 from webhooks.verify import signature_matches
@@ -22,8 +26,22 @@ from webhooks.verify import signature_matches
 log = structlog.get_logger(__name__)
 
 PATH = "/webhooks"
-# Shopify's largest order payloads are a few hundred kilobytes.
-MAX_BODY_BYTES = 10 * 1024 * 1024
+# Shopify's example order is 10.7 KB, about 1 KB per line item; real lines with tax lines, discount
+# allocations and properties run to 2-3 KB, and a line can appear again in fulfillments and refunds.
+# An order of several hundred lines stays under 5 MB.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+# Shopify gives up on a delivery after 5 s; a body still arriving after this is not Shopify's.
+BODY_DEADLINE_SECONDS = 10.0
+# Bodies being read at once, and how long a new one waits for a turn before a 503 (Shopify
+# retries): with the size limit, this bounds the memory slow uploads can hold.
+CONCURRENT_READS = 32
+READ_TURN_WAIT_SECONDS = 2.0
+
+
+@cache
+def accepted_topics() -> frozenset[str]:
+    """The topics this app subscribes to (shopify.app.toml); nothing else is taken from outside."""
+    return frozenset(subscribed_topics()) | frozenset(compliance_topics())
 
 
 def _error(status: int, code: str, detail: str) -> tuple[int, bytes]:
@@ -31,20 +49,25 @@ def _error(status: int, code: str, detail: str) -> tuple[int, bytes]:
 
 
 async def accept_webhook(
-    raw: bytes, headers: Mapping[str, str], secrets: list[str], writer: InboxWriter
+    raw: bytes,
+    headers: Mapping[str, str],
+    secrets: list[str],
+    writer: InboxWriter,
+    topics: Collection[str] | None = None,
 ) -> tuple[int, bytes]:
     """The contract's answer to one delivery: 200 once durably kept (or a duplicate, or a shop we do
-    not know), 401 for a missing or wrong HMAC, 400 for a missing header or a body that is not a
-    JSON object, 503 if the inbox could not commit (Shopify retries)."""
+    not know), 401 for a missing or wrong HMAC, 400 for a header that is missing, malformed or names
+    a topic we do not subscribe to, or a body that is not a JSON object, 503 if the inbox could not
+    commit (Shopify retries)."""
     signature = headers.get("x-shopify-hmac-sha256", "")
     if not signature:
         return _error(401, "invalid_hmac", "X-Shopify-Hmac-Sha256 is missing")
     if not signature_matches(raw, signature, secrets):
         return _error(401, "invalid_hmac", "X-Shopify-Hmac-Sha256 does not match the body")
     try:
-        envelope = Envelope.from_headers(headers)
+        envelope = Envelope.from_headers(headers, accepted_topics() if topics is None else topics)
     except EnvelopeError as exc:
-        return _error(400, "missing_header", str(exc))
+        return _error(400, exc.code, str(exc))
     try:
         if not isinstance(orjson.loads(raw), dict):
             return _error(400, "invalid_body", "the body is not a JSON object")
@@ -62,14 +85,16 @@ class WebhookIntake:
 
     def __init__(self, state: Any) -> None:
         self.state = state
+        self.reading = asyncio.Semaphore(CONCURRENT_READS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await _respond(send, *_error(405, "method_not_allowed", "POST only"), allow=True)
             return
-        raw = await _read_body(receive)
-        if raw is None:
-            await _respond(send, *_error(413, "body_too_large", f"over {MAX_BODY_BYTES} bytes"))
+        try:
+            raw = await self._read(scope, receive)
+        except BodyRefused as exc:
+            await _respond(send, *_error(exc.status, exc.code, exc.detail))
             return
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         try:
@@ -79,22 +104,18 @@ class WebhookIntake:
             status, body = _error(500, "internal_error", "something went wrong on our side")
         await _respond(send, status, body)
 
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
+    async def _read(self, scope: Scope, receive: Receive) -> bytes:
+        length = declared_length(scope["headers"])
+        if length is not None and length > MAX_BODY_BYTES:
+            raise too_large(MAX_BODY_BYTES)
+        try:
+            await asyncio.wait_for(self.reading.acquire(), timeout=READ_TURN_WAIT_SECONDS)
+        except TimeoutError as exc:
+            raise BodyRefused(503, "busy", "too many webhooks are arriving at once; retry shortly") from exc
+        try:
+            return await read_body(receive, limit=MAX_BODY_BYTES, deadline_seconds=BODY_DEADLINE_SECONDS)
+        finally:
+            self.reading.release()
 
 
 async def _respond(send: Send, status: int, body: bytes, *, allow: bool = False) -> None:
@@ -134,10 +155,11 @@ OPENAPI_PATH: dict[str, Any] = {
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
                 }
                 for status, text in (
-                    (400, "body not a JSON object, or a required header missing"),
+                    (400, "body not a JSON object, a header missing or malformed, or a topic not subscribed"),
                     (401, "X-Shopify-Hmac-Sha256 missing or wrong"),
+                    (408, "body not received in time"),
                     (413, "body too large"),
-                    (503, "could not be stored; Shopify retries"),
+                    (503, "could not be stored now, or too many at once; Shopify retries"),
                 )
             },
         },

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 import structlog
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.db import insert_ignoring_conflicts, update_rows
@@ -90,38 +92,51 @@ class InboxEvent:
         return self.triggered_at or self.received_at
 
 
+EVENT_COLUMNS = (
+    INBOX.c.id,
+    INBOX.c.shop_domain,
+    INBOX.c.topic,
+    INBOX.c.webhook_id,
+    INBOX.c.event_id,
+    INBOX.c.source,
+    INBOX.c.body,
+    INBOX.c.attempts,
+    INBOX.c.received_at,
+    INBOX.c.triggered_at,
+)
+# What reading a stored value back into Python can raise (a timestamp before year 1, say).
+UNREADABLE = (DataError, ValueError, OverflowError, psycopg.DataError)
+
+
 async def claim_due(session: Any, limit: int, now: datetime, *, only_id: int | None = None) -> list[InboxEvent]:
     """Lock up to `limit` due rows, oldest first, skipping rows another worker holds (or just the
-    row `only_id`, if it is still due)."""
+    row `only_id`, if it is still due). A row whose values cannot be read back is set aside as
+    failed rather than failing the claim: one bad row must not stop the inbox of every shop."""
     due = [INBOX.c.status == InboxStatus.PENDING.value, INBOX.c.next_attempt_at <= now]
     if only_id is not None:
         due.append(INBOX.c.id == only_id)
-    result = await session.execute(
-        select(
-            INBOX.c.id,
-            INBOX.c.shop_domain,
-            INBOX.c.topic,
-            INBOX.c.webhook_id,
-            INBOX.c.event_id,
-            INBOX.c.source,
-            INBOX.c.body,
-            INBOX.c.attempts,
-            INBOX.c.received_at,
-            INBOX.c.triggered_at,
-        )
-        .where(*due)
-        .order_by(INBOX.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return [InboxEvent(**{**row._mapping, "body": bytes(row.body or b"")}) for row in result]
+    claim = select(*EVENT_COLUMNS).where(*due).order_by(INBOX.c.id).limit(limit).with_for_update(skip_locked=True)
+    try:
+        return [_event(row) for row in await session.execute(claim)]
+    except UNREADABLE as exc:
+        log.warning("webhooks.inbox.unreadable_rows", error=type(exc).__name__)
+    ids = (await session.execute(claim.with_only_columns(INBOX.c.id))).scalars().all()
+    events = []
+    for inbox_id in ids:
+        try:
+            [row] = await session.execute(select(*EVENT_COLUMNS).where(INBOX.c.id == inbox_id))
+            events.append(_event(row))
+        except UNREADABLE as exc:
+            await session.execute(
+                update(INBOX)
+                .where(INBOX.c.id == inbox_id)
+                .values(status=InboxStatus.FAILED.value, processed_at=now, last_error=f"unreadable row: {exc}"[:2000])
+            )
+    return events
 
 
-async def has_due(session: Any, now: datetime) -> bool:
-    result = await session.execute(
-        select(INBOX.c.id).where(INBOX.c.status == InboxStatus.PENDING.value, INBOX.c.next_attempt_at <= now).limit(1)
-    )
-    return result.first() is not None
+def _event(row: Any) -> InboxEvent:
+    return InboxEvent(**{**row._mapping, "body": bytes(row.body or b"")})
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -158,3 +173,60 @@ async def write_outcomes(session: Any, outcomes: dict[int, tuple[InboxEvent, Out
         for event, outcome in outcomes.values()
     ]
     await update_rows(session, INBOX, rows)
+
+
+# --- what compliance requests need from the inbox ---------------------------------------------------
+
+
+async def pending_before(session: Any, shop_domain: str, before_id: int, topics: Sequence[str]) -> bool:
+    """Whether any of the shop's rows of these topics, received before `before_id`, still waits."""
+    result = await session.execute(
+        select(INBOX.c.id)
+        .where(
+            INBOX.c.shop_domain == shop_domain,
+            INBOX.c.id < before_id,
+            INBOX.c.status == InboxStatus.PENDING.value,
+            INBOX.c.topic.in_(topics),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+def _about(shop_domain: str, customer_id: int, order_ids: Sequence[int]) -> Any:
+    """Rows of the shop (by domain: a row ignored before the install or failed before its shop was
+    known has no shop id, but names the customer all the same) about the customer or their orders."""
+    return (INBOX.c.shop_domain == shop_domain) & (
+        (INBOX.c.customer_id == customer_id) | INBOX.c.order_id.in_(list(order_ids) or [-1])
+    )
+
+
+async def deliveries_about(
+    session: Any, shop_domain: str, customer_id: int, order_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    result = await session.execute(
+        select(INBOX.c.topic, INBOX.c.received_at, INBOX.c.order_id)
+        .where(_about(shop_domain, customer_id, order_ids))
+        .order_by(INBOX.c.id)
+    )
+    return [
+        {"topic": row.topic, "received_at": row.received_at.isoformat(), "order_id": row.order_id} for row in result
+    ]
+
+
+async def erase_bodies_about(session: Any, shop_domain: str, customer_id: int, order_ids: Sequence[int]) -> None:
+    """Processed bodies carry names, emails and addresses: drop them, keep the bookkeeping."""
+    await session.execute(
+        update(INBOX)
+        .where(_about(shop_domain, customer_id, order_ids), INBOX.c.status != InboxStatus.PENDING.value)
+        .values(body=None, customer_id=None)
+    )
+
+
+async def empty_body(session: Any, inbox_id: int) -> None:
+    await session.execute(update(INBOX).where(INBOX.c.id == inbox_id).values(body=None))
+
+
+async def delete_shop_rows(session: Any, shop_domain: str, *, keep_id: int) -> None:
+    """Every row of the shop but `keep_id` (the erasure's own, kept as the record that we complied)."""
+    await session.execute(delete(INBOX).where(INBOX.c.shop_domain == shop_domain, INBOX.c.id != keep_id))

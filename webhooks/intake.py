@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import psycopg
 import structlog
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from app.core.clock import utcnow
 from app.core.db import Database, sync_url
@@ -128,21 +129,30 @@ class InboxWriter:
 
     async def _flush(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:
-            created = await self.sink.write([row for row, _ in batch])
-        except Exception as exc:
-            log.error("webhooks.inbox.commit_failed", rows=len(batch), error=type(exc).__name__)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+            created = await self._write(batch)
         finally:
             self._busy -= 1
             self._flush_now()
-        for _, future in batch:
-            if not future.done():
-                future.set_result(None)
         if created and self.on_committed is not None:
             await self.on_committed(created)
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> list[int]:
+        """Commit the batch and settle each request's future. If a row makes the shared commit fail,
+        the rows go again one by one, so only the row at fault is refused (the door validates every
+        header, so this is for what it cannot foresee). A lost database fails them all at once."""
+        try:
+            created = await self.sink.write([row for row, _ in batch])
+        except Exception as exc:
+            log.error("webhooks.inbox.commit_failed", rows=len(batch), error=type(exc).__name__)
+            if len(batch) == 1 or is_connection_failure(exc):
+                _settle(batch, exc)
+                return []
+            created = []
+            for item in batch:
+                created += await self._write([item])
+            return created
+        _settle(batch, None)
+        return created
 
     async def drain(self) -> None:
         """Commit what is waiting and let in-flight commits finish (for shutdown)."""
@@ -151,6 +161,21 @@ class InboxWriter:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.sink.close()
+
+
+def _settle(batch: Sequence[tuple[dict[str, Any], asyncio.Future[None]]], error: Exception | None) -> None:
+    for _, future in batch:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def is_connection_failure(exc: Exception) -> bool:
+    """The database is out of reach: writing the rows one by one would only fail as many times."""
+    return isinstance(exc, psycopg.OperationalError | OperationalError | OSError)
 
 
 class WakeUps:

@@ -97,6 +97,8 @@ class OrderPayload(_Payload):
     updated_at: datetime | None = None
     customer: CustomerRef | None = None
     refunds: list[RefundPayload] = []
+    # Names the shop (its domain and id): checked against the delivery's headers.
+    order_status_url: str | None = None
 
     def snapshot(self) -> OrderSnapshot:
         refunds = tuple(refund.facts() for refund in self.refunds)
@@ -130,19 +132,38 @@ class DataRequestId(_Payload):
     id: ShopifyId
 
 
-class CustomersDataRequest(_Payload):
+class ShopNamed(_Payload):
+    """Compliance bodies name their shop; it must be the shop of the headers."""
+
+    shop_domain: str
+    shop_id: ShopifyId | None = None
+
+
+class CustomersDataRequest(ShopNamed):
     customer: CustomerRef
     orders_requested: list[ShopifyId] = []
     data_request: DataRequestId
 
 
-class CustomersRedact(_Payload):
+class CustomersRedact(ShopNamed):
     customer: CustomerRef
     orders_to_redact: list[ShopifyId] = []
 
 
+class ShopRedact(ShopNamed):
+    pass
+
+
+class AppUninstalled(_Payload):
+    """The shop object; its id and domain name the shop where the body gives them."""
+
+    id: ShopifyId | None = None
+    myshopify_domain: str | None = None
+
+
 class ScopesUpdate(_Payload):
-    current: list[str] = []
+    shop_id: str | int | None = None
+    current: list[str]
 
 
 # --- GraphQL order nodes (reconciliation) --------------------------------------------------------

@@ -18,9 +18,9 @@ from app.shops.models import Shop
 from app.shops.tokens import TokenStore
 from loyalty import service as loyalty_service
 from webhooks.envelope import Envelope
+from webhooks.handlers.orders import RECONCILED_TOPIC
 from webhooks.inbox import insert_rows, row_values
 from webhooks.models import InboxSource
-from webhooks.topics import RECONCILED_TOPIC
 
 log = structlog.get_logger(__name__)
 

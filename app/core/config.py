@@ -24,6 +24,15 @@ DEFAULT_SCOPES = ",".join(
 )
 
 
+# Shopify's client secrets are longer; anything shorter is a placeholder or a typo, and a token
+# signed with a guessable secret would be accepted as Shopify's.
+MIN_SECRET_BYTES = 32
+
+
+class MissingCredentials(RuntimeError):
+    """The app cannot verify anything Shopify sends without its key and secret."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="")
 
@@ -44,6 +53,10 @@ class Settings(BaseSettings):
 
     # "production" refuses to start without DANGOL_ENCRYPTION_KEY instead of generating one.
     dangol_env: Literal["development", "production"] = "development"
+    # JSON lines for log collectors; `dangol dev` asks for a terminal's console format.
+    dangol_log_format: Literal["json", "console"] = "json"
+    # Host names the app answers besides APP_URL's (comma-separated), e.g. an internal name.
+    dangol_allowed_hosts: str = ""
     var_dir: Path = Path("var")
     # Mounts the local dev store at /devstore; `dangol dev` turns it on.
     dangol_dev_store: bool = False
@@ -66,6 +79,19 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    def require_credentials(self) -> None:
+        """Refuse to run without the app's key and a real secret (and a real previous one, if given)."""
+        if not self.shopify_api_key.strip():
+            raise MissingCredentials("SHOPIFY_API_KEY must be set (`dangol dev` sets dev values)")
+        secrets = {"SHOPIFY_API_SECRET": self.shopify_api_secret.get_secret_value()}
+        if self.previous_secret is not None:
+            secrets["SHOPIFY_API_SECRET_PREVIOUS"] = self.previous_secret
+        for name, secret in secrets.items():
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise MissingCredentials(
+                    f"{name} must be at least {MIN_SECRET_BYTES} bytes (`dangol dev` sets dev values)"
+                )
 
     @property
     def webhook_secrets(self) -> list[str]:

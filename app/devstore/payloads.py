@@ -95,6 +95,7 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         "total_tax": "0.00",
         "discount_codes": [],
         "source_name": "web",
+        "order_status_url": f"https://{shop.domain}/{shop.id}/orders/{order.id:x}/authenticate?key=dev",
         "customer": customer_payload(customer) if customer else None,
         "line_items": [
             {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
+from app.core.config import Settings
 from app.http.errors import ApiError
 from app.services import Services
 from app.shopify.errors import ShopifyUnavailable, TokenGrantError
@@ -29,6 +32,50 @@ def request_headers(request: Request) -> dict[str, str]:
     return {key: value for key, value in request.headers.items()}
 
 
+def public_url(settings: Settings, path: str, query: str) -> str:
+    """The request's URL as the world reaches us, from APP_URL: never from the Host header, which a
+    client chooses (the session verifier builds redirects from the URL it is given)."""
+    return f"{settings.app_url}{path}{'?' + query if query else ''}"
+
+
+def url_of(request: Request, services: Services) -> str:
+    return public_url(services.settings, request.url.path, request.url.query)
+
+
+def invalid_session(code: str, headers: dict[str, str] | None = None) -> ApiError:
+    return ApiError(
+        401, "invalid_session_token", f"session token rejected ({code})", headers=(headers or {}) | RETRY_SESSION
+    )
+
+
+def invalid_proxy_signature(code: str) -> ApiError:
+    return ApiError(401, "invalid_signature", f"app proxy signature rejected ({code})")
+
+
+def authenticator(services: Services) -> Callable[[Scope], ApiError | None]:
+    """Checks, before a request's body is read, what the route's own dependency will check again:
+    a session token for the admin API, a signature for the storefront."""
+
+    def authenticate(scope: Scope) -> ApiError | None:
+        path: str = scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = public_url(services.settings, path, query)
+        if path.startswith("/admin/api/"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            if not headers.get("authorization"):
+                return ApiError(
+                    401, "missing_session_token", "Authorization: Bearer <session token> is required", RETRY_SESSION
+                )
+            verdict = services.verifier.session(scope["method"], url, headers)
+            return None if verdict.ok else invalid_session(verdict.code, verdict.headers)
+        if path == "/proxy" or path.startswith("/proxy/"):
+            proxied = services.verifier.app_proxy(url)
+            return None if proxied.ok else invalid_proxy_signature(proxied.code)
+        return None
+
+    return authenticate
+
+
 async def current_shop(request: Request, services: ServicesDep) -> Shop:
     """The shop of a verified App Bridge session token (`Authorization: Bearer`). A shop opening the
     app for the first time (Shopify-managed install) gets its offline token by token exchange here."""
@@ -36,14 +83,9 @@ async def current_shop(request: Request, services: ServicesDep) -> Shop:
         raise ApiError(
             401, "missing_session_token", "Authorization: Bearer <session token> is required", headers=RETRY_SESSION
         )
-    verdict = services.verifier.session(request.method, str(request.url), request_headers(request))
+    verdict = services.verifier.session(request.method, url_of(request, services), request_headers(request))
     if not verdict.ok or verdict.shop_domain is None:
-        raise ApiError(
-            401,
-            "invalid_session_token",
-            f"session token rejected ({verdict.code})",
-            headers=(verdict.headers or {}) | RETRY_SESSION,
-        )
+        raise invalid_session(verdict.code, verdict.headers)
     return await shop_with_token(services, verdict.shop_domain, verdict.id_token)
 
 
@@ -77,9 +119,9 @@ class Shopper:
 
 async def proxy_shopper(request: Request, services: ServicesDep) -> Shopper:
     """A storefront request forwarded by Shopify's app proxy, verified by its `signature`."""
-    verdict = services.verifier.app_proxy(str(request.url))
+    verdict = services.verifier.app_proxy(url_of(request, services))
     if not verdict.ok or verdict.shop_domain is None:
-        raise ApiError(401, "invalid_signature", f"app proxy signature rejected ({verdict.code})")
+        raise invalid_proxy_signature(verdict.code)
     async with services.db.sessions() as session:
         shop = await shops_service.find_shop(session, verdict.shop_domain)
     if shop is None or not shop.installed:

@@ -13,6 +13,8 @@ from starlette.types import Receive, Scope, Send
 from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.heap import settle_heap
+from app.http.border import Border
+from app.http.deps import authenticator
 from app.http.errors import install_error_handlers
 from app.http.routes import admin, auth, health, proxy
 from app.http.schemas import ERROR_RESPONSES
@@ -23,17 +25,26 @@ from webhooks.tasks import PROCESS_JOB
 
 
 class DangolAPI(FastAPI):
-    """FastAPI with the webhook intake in front of everything (see webhooks/endpoint.py for why)."""
+    """FastAPI with the webhook intake in front of everything (see webhooks/endpoint.py for why), and
+    every other request through the border (app/http/border.py) before FastAPI's own stack."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == PATH:
             await self._intake(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            await self._border(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
     @cached_property
     def _intake(self) -> WebhookIntake:
         return WebhookIntake(self.state)
+
+    @cached_property
+    def _border(self) -> Border:
+        services: Services = self.state.services
+        return Border(super().__call__, services.settings, authenticator(services))
 
     def openapi(self) -> dict[str, Any]:
         schema = super().openapi()
@@ -44,6 +55,7 @@ class DangolAPI(FastAPI):
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """`services` may be given by tests (and closed by them); otherwise the app builds and closes its own."""
     settings = settings or get_settings()
+    settings.require_credentials()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

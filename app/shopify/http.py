@@ -25,6 +25,8 @@ class BaseUrlTransport(httpx.AsyncBaseTransport):
             path=self.base.path.rstrip("/") + request.url.path,
         )
         request.headers["X-Forwarded-Host"] = original_host
+        # httpx fixed the Host header when the request was built; it must name where it now goes.
+        request.headers["Host"] = self.base.netloc.decode("ascii")
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

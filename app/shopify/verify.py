@@ -7,14 +7,39 @@ and the contract's status codes are decided by the callers.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from shopify_app import ShopifyApp
 
 from app.core.config import Settings
 from app.shopify.domains import normalise_shop_domain
+
+# Shopify signs each of these once; a second copy is a forgery trying to make us read another value
+# than the signed one.
+PROXY_SINGLE_VALUED = frozenset({"shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix", "hmac"})
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def proxy_query_problem(url: str) -> str | None:
+    """Why an app proxy query cannot be genuine, decided before any library reads it (a signature
+    that is not hex made the library's comparison raise), or None."""
+    try:
+        pairs = parse_qsl(urlparse(url).query, keep_blank_values=True, strict_parsing=False)
+    except ValueError:
+        return "malformed_query"
+    counts = Counter(key for key, _ in pairs)
+    if any(counts[name] > 1 for name in PROXY_SINGLE_VALUED):
+        return "repeated_parameter"
+    signature = next((value for key, value in pairs if key == "signature"), None)
+    if signature is None:
+        return "missing_signature"
+    if not HEX_SHA256.fullmatch(signature):
+        return "malformed_signature"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,12 +70,15 @@ class ShopifyVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.app = ShopifyApp(
-            client_id=settings.shopify_api_key or "unset",
-            client_secret=settings.shopify_api_secret.get_secret_value() or "unset",
+            client_id=settings.shopify_api_key,
+            client_secret=settings.shopify_api_secret.get_secret_value(),
             old_client_secret=settings.previous_secret,
         )
 
     def app_proxy(self, url: str) -> ProxyVerdict:
+        problem = proxy_query_problem(url)
+        if problem is not None:
+            return ProxyVerdict(ok=False, code=problem)
         result = self.app.verify_app_proxy_req({"method": "GET", "headers": {}, "url": url, "body": ""})
         if not result.ok:
             return ProxyVerdict(ok=False, code=result.log.code)

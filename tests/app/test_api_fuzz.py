@@ -5,7 +5,6 @@ over fuzzed parameters, so the fuzz reaches past authentication."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction
@@ -22,6 +20,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, response_
 from app.devstore.signing import app_proxy_signature
 from tests.conftest import API_SECRET, APP_URL
 from tests.factories import SHOP, bearer, install_shop
+from tests.fuzzing import fuzz, on_loop
 
 MAX_EXAMPLES = 30
 REQUEST_TIMEOUT_SECONDS = 30
@@ -92,29 +91,14 @@ def _assert_contract(case: Any, response: httpx.Response, mode: GenerationMode) 
 
 
 async def _fuzz(strategy: st.SearchStrategy[Any], check: Callable[[Any], None]) -> None:
-    """Hypothesis drives in a worker thread; each request runs on this test's event loop, where the
-    app's database pool and HTTP client live."""
-
-    @settings(
-        max_examples=MAX_EXAMPLES,
-        deadline=None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(example=strategy)
-    def run(example: Any) -> None:
-        check(example)
-
-    await asyncio.to_thread(run)
+    await fuzz(strategy, check, max_examples=MAX_EXAMPLES)
 
 
 def _sender(client: httpx.AsyncClient) -> Callable[[dict[str, Any]], httpx.Response]:
-    loop = asyncio.get_running_loop()
+    call = on_loop()
 
     def send(kwargs: dict[str, Any]) -> httpx.Response:
-        future = asyncio.run_coroutine_threadsafe(client.request(**_httpx_request(kwargs)), loop)
-        return future.result(timeout=REQUEST_TIMEOUT_SECONDS)
+        return call(client.request(**_httpx_request(kwargs)))
 
     return send
 

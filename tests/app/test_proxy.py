@@ -130,6 +130,15 @@ async def test_the_referral_url_is_stable_and_personal(client, installed):
             id="no_signature",
         ),
         pytest.param("duplicated_shop", lambda q: q + f"&shop={SHOP}", id="duplicated_shop"),
+        # Shopify signs each of these once; a second copy could make us read an unsigned value.
+        pytest.param("duplicated_customer", lambda q: q + "&logged_in_customer_id=42", id="duplicated_customer"),
+        pytest.param("duplicated_timestamp", lambda q: q + "&timestamp=1", id="duplicated_timestamp"),
+        pytest.param("duplicated_prefix", lambda q: q + "&path_prefix=/x", id="duplicated_prefix"),
+        pytest.param("duplicated_signature", lambda q: q + "&signature=" + "0" * 64, id="duplicated_signature"),
+        # A signature that is not hex once made the verifier raise: a 500 that logged the secret.
+        pytest.param("non_hex_signature", lambda q: _resigned(q, signature="é"), id="non_hex_signature"),
+        pytest.param("short_signature", lambda q: _resigned(q, signature="abc"), id="short_signature"),
+        pytest.param("upper_hex_signature", lambda q: _resigned(q, signature="A" * 64), id="upper_hex_signature"),
         pytest.param("empty", lambda q: "", id="no_query"),
     ],
 )

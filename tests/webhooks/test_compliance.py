@@ -33,8 +33,7 @@ async def _deliver(client, topic: str, payload: dict[str, Any], *, shop: str = S
 
 def _data_request(customer_id: int, orders: list[int], request_id: int = DATA_REQUEST_ID) -> dict[str, Any]:
     return {
-        "shop_id": 954889,
-        "shop_domain": "{shop}.myshopify.com",
+        "shop_domain": SHOP,
         "customer": {"id": customer_id, "email": "alice@example.com", "phone": "555-625-1199"},
         "orders_requested": orders,
         "data_request": {"id": request_id},
@@ -43,8 +42,7 @@ def _data_request(customer_id: int, orders: list[int], request_id: int = DATA_RE
 
 def _redact(customer_id: int, orders: list[int]) -> dict[str, Any]:
     return {
-        "shop_id": 954889,
-        "shop_domain": "{shop}.myshopify.com",
+        "shop_domain": SHOP,
         "customer": {"id": customer_id, "email": "alice@example.com", "phone": "555-625-1199"},
         "orders_to_redact": orders,
     }
@@ -421,7 +419,7 @@ async def test_shop_redact_removes_every_row_of_the_shop(client, store_client, d
     assert before["compliance_exports"] == 1
 
     # when
-    await _deliver(client, "shop/redact", {"shop_id": 954889, "shop_domain": "{shop}.myshopify.com"})
+    await _deliver(client, "shop/redact", {"shop_domain": SHOP})
     await drainer.wake()
 
     # then
@@ -437,7 +435,7 @@ async def test_shop_redact_removes_every_row_of_the_shop(client, store_client, d
 async def test_shop_redact_replayed_has_the_same_end_state(client, store_client, drainer, db):
     # given
     await _two_shops_then_redact_the_first(client, store_client, drainer, db)
-    redact = {"shop_id": 954889, "shop_domain": "{shop}.myshopify.com"}
+    redact = {"shop_domain": SHOP}
     await _deliver(client, "shop/redact", redact)
     await drainer.wake()
     earlier = {row.id for row in await _inbox(db)}

@@ -1,6 +1,9 @@
-"""Shopify's own example bodies (../shared/shopify/payloads/2026-04, read in place) go through the whole
-path: accepted, kept, processed by their topic's handler (or ignored when we handle no such topic),
-never failed. The compliance examples name the shop `{shop}.myshopify.com`; the header decides."""
+"""Shopify's own example bodies go through the whole path: those of topics we subscribe to are
+accepted, kept and processed by their handler, never failed; the others are refused at the door.
+
+The examples belong to Shopify's sample shop `jsmith.myshopify.com` (the order examples' status URL
+names it), so that is the shop installed here; the compliance examples name their shop with the
+placeholder `{shop}.myshopify.com`, which is filled in with it before they are sent."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from sqlalchemy import func, select
 
 from app.shops.models import ComplianceExport, Shop, ShopToken
 from loyalty.models import LoyaltyOrder, LoyaltyRefund
-from tests.factories import SHOP, install_shop, post_webhook
+from tests.factories import install_shop, post_webhook
 from tests.loyalty.ledger import points
 from tests.shopify import load_payload, load_payload_bytes, payload_topics, require_shared
+from webhooks.endpoint import accepted_topics
 from webhooks.models import InboxStatus, WebhookInbox
-from webhooks.topics import registry
 
 # Topics the product must handle (CONTRACT.md: points from orders, the mandatory compliance topics,
 # the app's own lifecycle). A handler added later for another topic is expected to process it too.
@@ -35,10 +38,15 @@ MUST_HANDLE = frozenset(
 )
 TOPICS = payload_topics() or ["<shared data absent>"]
 CUSTOMER = 7_000_000_000_001
+SHOP = "jsmith.myshopify.com"
 
 
-def _expected_status(topic: str) -> InboxStatus:
-    return InboxStatus.PROCESSED if topic in MUST_HANDLE or topic in registry() else InboxStatus.IGNORED
+def _example(topic: str) -> bytes:
+    return load_payload_bytes(topic).replace(b"{shop}.myshopify.com", SHOP.encode())
+
+
+async def _install(client, store_client) -> None:
+    await install_shop(client, store_client, domain=SHOP)
 
 
 async def _rows(db) -> list[WebhookInbox]:
@@ -62,24 +70,34 @@ async def test_examples_cover_every_topic_we_must_handle():
     assert topics >= MUST_HANDLE
 
 
+async def test_we_subscribe_to_every_topic_we_must_handle():
+    assert accepted_topics() >= MUST_HANDLE
+
+
 @pytest.mark.parametrize("topic", TOPICS)
-async def test_example_payload_is_accepted_and_handled(client, store_client, drainer, db, topic):
+async def test_example_payload_is_handled_if_subscribed_and_refused_if_not(client, store_client, drainer, db, topic):
     # given
-    body = load_payload_bytes(topic)
-    await install_shop(client, store_client)
+    await _install(client, store_client)
 
     # when
-    response = await post_webhook(client, topic, body, webhook_id=f"example:{topic}")
+    response = await post_webhook(client, topic, _example(topic), shop=SHOP, webhook_id=f"example:{topic}")
     await drainer.wake()
 
     # then
+    rows = await _rows(db)
+    if topic not in accepted_topics():
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "unknown_topic"
+        assert rows == []
+        return
     assert response.status_code == 200, response.text
-    [row] = await _rows(db)
+    [row] = rows
     assert row.topic == topic
-    assert row.status == _expected_status(topic), row.last_error
-    if row.status == InboxStatus.PROCESSED:
-        assert row.last_error is None
-        assert row.attempts == 1
+    if topic == "shop/redact":
+        # An installed shop is never erased (its erasure after an uninstall is tested below).
+        assert row.status == InboxStatus.IGNORED, row.last_error
+        return
+    assert (row.status, row.last_error, row.attempts) == (InboxStatus.PROCESSED, None, 1)
 
 
 ORDER_TOPICS = ["orders/create", "orders/updated", "orders/paid", "orders/cancelled"]
@@ -97,10 +115,10 @@ async def test_an_order_example_is_read_for_what_it_says(client, store_client, d
         "refunds": [],
         "customer": {"id": CUSTOMER},
     }
-    await install_shop(client, store_client)
+    await _install(client, store_client)
     # when both are delivered on that topic
-    await post_webhook(client, topic, example)
-    await post_webhook(client, topic, live)
+    await post_webhook(client, topic, example, shop=SHOP)
+    await post_webhook(client, topic, live, shop=SHOP)
     await drainer.wake()
     # then the handler recorded the example as the test order it is, and it earned nothing
     async with db.sessions() as session:
@@ -117,9 +135,9 @@ async def test_an_order_example_is_read_for_what_it_says(client, store_client, d
 async def test_the_refund_example_is_recorded_with_its_lines(client, store_client, drainer, db):
     # given Shopify's refunds/create example
     example = load_payload("refunds/create")
-    await install_shop(client, store_client)
+    await _install(client, store_client)
     # when it is delivered
-    await post_webhook(client, "refunds/create", example)
+    await post_webhook(client, "refunds/create", example, shop=SHOP)
     await drainer.wake()
     # then the refund is kept against its order, for when the order's payment is heard
     async with db.sessions() as session:
@@ -131,27 +149,28 @@ async def test_the_refund_example_is_recorded_with_its_lines(client, store_clien
 async def test_all_examples_in_one_batch_are_handled_and_none_fails(client, store_client, drainer, db):
     # given
     require_shared()
-    await install_shop(client, store_client)
-    topics = [t for t in payload_topics() if t != "shop/redact"]  # erases the shop: tested on its own
+    await _install(client, store_client)
+    # shop/redact erases the shop: tested on its own
+    topics = [t for t in payload_topics() if t in accepted_topics() and t != "shop/redact"]
     for topic in topics:
-        assert (await post_webhook(client, topic, load_payload_bytes(topic))).status_code == 200
+        assert (await post_webhook(client, topic, _example(topic), shop=SHOP)).status_code == 200
 
     # when
     await drainer.wake()
 
     # then
     statuses = {row.topic: row.status for row in await _rows(db)}
-    assert statuses == {topic: _expected_status(topic) for topic in topics}
+    assert statuses == dict.fromkeys(topics, InboxStatus.PROCESSED)
 
 
 async def test_shop_redact_example_erases_the_shop(client, store_client, drainer, db):
     # given
-    await install_shop(client, store_client)
-    assert (await post_webhook(client, "app/uninstalled", load_payload_bytes("app/uninstalled"))).status_code == 200
+    await _install(client, store_client)
+    assert (await post_webhook(client, "app/uninstalled", _example("app/uninstalled"), shop=SHOP)).status_code == 200
     await drainer.wake()
 
     # when
-    response = await post_webhook(client, "shop/redact", load_payload_bytes("shop/redact"), webhook_id="redact")
+    response = await post_webhook(client, "shop/redact", _example("shop/redact"), shop=SHOP, webhook_id="redact")
     await drainer.wake()
 
     # then
@@ -163,10 +182,10 @@ async def test_shop_redact_example_erases_the_shop(client, store_client, drainer
 
 async def test_app_uninstalled_example_marks_the_shop_uninstalled(client, store_client, drainer, db):
     # given
-    await install_shop(client, store_client)
+    await _install(client, store_client)
 
     # when
-    await post_webhook(client, "app/uninstalled", load_payload_bytes("app/uninstalled"))
+    await post_webhook(client, "app/uninstalled", _example("app/uninstalled"), shop=SHOP)
     await drainer.wake()
 
     # then
@@ -179,11 +198,11 @@ async def test_app_uninstalled_example_marks_the_shop_uninstalled(client, store_
 
 async def test_scopes_update_example_records_the_current_scopes(client, store_client, drainer, db):
     # given
-    await install_shop(client, store_client)
+    await _install(client, store_client)
     current = load_payload("app/scopes_update")["current"]
 
     # when
-    await post_webhook(client, "app/scopes_update", load_payload_bytes("app/scopes_update"))
+    await post_webhook(client, "app/scopes_update", _example("app/scopes_update"), shop=SHOP)
     await drainer.wake()
 
     # then
@@ -194,11 +213,11 @@ async def test_scopes_update_example_records_the_current_scopes(client, store_cl
 
 async def test_data_request_example_prepares_an_export_for_its_customer(client, store_client, drainer, db):
     # given
-    await install_shop(client, store_client)
+    await _install(client, store_client)
     example = load_payload("customers/data_request")
 
     # when
-    await post_webhook(client, "customers/data_request", load_payload_bytes("customers/data_request"))
+    await post_webhook(client, "customers/data_request", _example("customers/data_request"), shop=SHOP)
     await drainer.wake()
 
     # then

@@ -1,1 +1,2 @@
-"""One handler per topic: parse the payload, call one domain function."""
+"""One handler per topic: each parses its payload; effect handlers also call the domain, while order
+topics only translate and the dispatcher (webhooks/dispatch.py) applies them in batches."""

@@ -7,12 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from app.http.deps import MAX_SHOPIFY_ID, RETRY_SESSION, CurrentShop, ServicesDep, request_headers, shop_with_token
-from app.http.errors import error_response
+from app.http.deps import (
+    MAX_SHOPIFY_ID,
+    CurrentShop,
+    ServicesDep,
+    invalid_session,
+    request_headers,
+    shop_with_token,
+    url_of,
+)
 from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut, ErrorOut
-from app.shops.models import ComplianceExport, Shop
+from app.shops import compliance
+from app.shops.models import Shop
 from frontend.pages import render
 from loyalty import service as loyalty_service
 from loyalty.program import Program
@@ -26,16 +33,11 @@ IdempotencyKey = Annotated[str | None, Header(max_length=128, description="repea
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
 async def admin_home(request: Request, services: ServicesDep) -> Response:
-    verdict = services.verifier.session(request.method, str(request.url), request_headers(request))
+    verdict = services.verifier.session(request.method, url_of(request, services), request_headers(request))
     if not verdict.ok or verdict.shop_domain is None:
         if verdict.status in (301, 302, 303, 307):
             return Response(status_code=verdict.status, headers=verdict.headers)
-        return error_response(
-            401,
-            "invalid_session_token",
-            f"session token rejected ({verdict.code})",
-            (verdict.headers or {}) | RETRY_SESSION,
-        )
+        raise invalid_session(verdict.code, verdict.headers)
     shop = await shop_with_token(services, verdict.shop_domain, verdict.id_token)
     async with services.db.sessions() as session:
         program = await loyalty_service.get_program(session, _id(shop))
@@ -109,20 +111,16 @@ async def adjust_customer(
 async def compliance_exports(shop: CurrentShop, services: ServicesDep) -> list[ComplianceExportOut]:
     """What `customers/data_request` prepared, for the merchant to hand to the customer."""
     async with services.db.sessions() as session:
-        result = await session.execute(
-            select(ComplianceExport)
-            .where(ComplianceExport.shop_id == _id(shop))  # type: ignore[arg-type]
-            .order_by(ComplianceExport.id.desc())  # type: ignore[union-attr]
+        exports = await compliance.exports_of(session, _id(shop))
+    return [
+        ComplianceExportOut(
+            customer_id=e.customer_id,
+            data_request_id=e.data_request_id,
+            requested_at=e.requested_at.isoformat(),
+            document=e.document,
         )
-        return [
-            ComplianceExportOut(
-                customer_id=e.customer_id,
-                data_request_id=e.data_request_id,
-                requested_at=e.requested_at.isoformat(),
-                document=e.document,
-            )
-            for e in result.scalars()
-        ]
+        for e in exports
+    ]
 
 
 def _id(shop: Shop) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.http.deps import ServicesDep, request_headers
+from app.http.deps import ServicesDep, public_url
 from app.http.errors import ApiError
 from app.http.schemas import ErrorOut
 from app.shopify.domains import normalise_shop_domain
@@ -94,11 +95,41 @@ async def finish_install(request: Request, services: ServicesDep) -> Response:
 
 
 @router.get("/auth/patch-id-token", include_in_schema=False)
-async def patch_id_token(request: Request, services: ServicesDep) -> Response:
-    """App Bridge's bounce page for a document request that arrived without a fresh ID token."""
+async def patch_id_token(
+    services: ServicesDep,
+    shop: str = Query("", max_length=255),
+    shopify_reload: str = Query("", alias="shopify-reload", max_length=2048),
+) -> Response:
+    """App Bridge's bounce page for a document request that arrived without a fresh ID token. The shop
+    goes into the answer's Content-Security-Policy and the reload path is followed by App Bridge, so
+    both are checked here rather than passed through."""
+    domain = normalise_shop_domain(shop)
+    if domain is None:
+        raise ApiError(400, "invalid_shop", "shop must be a valid {name}.myshopify.com domain")
+    if not _is_app_path(shopify_reload):
+        raise ApiError(400, "invalid_reload", "shopify-reload must be a path of this app")
+    query = urlencode({"shop": domain, "shopify-reload": shopify_reload})
     result = services.verifier.app.app_home_patch_id_token(
-        {"method": "GET", "headers": request_headers(request), "url": str(request.url), "body": ""}
+        {
+            "method": "GET",
+            "headers": {},
+            "url": public_url(services.settings, "/auth/patch-id-token", query),
+            "body": "",
+        }
     )
     if not result.ok:
         raise ApiError(400, result.log.code, "shop and shopify-reload are required")
     return Response(result.response.body, status_code=result.response.status, headers=result.response.headers)
+
+
+def _is_app_path(value: str) -> bool:
+    """A path on this app: starts with one slash, names no other host or scheme, no control characters."""
+    parts = urlsplit(value)
+    return (
+        value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not parts.scheme
+        and not parts.netloc
+        and value.isprintable()
+    )
