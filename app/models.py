@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("app.shops.models", "loyalty.models", "referrals.models", "webhooks.models")
+MODEL_MODULES = ("app.shops.models", "loyalty.models", "referrals.models", "crm.models", "webhooks.models")
 
 
 def import_all_models() -> None:

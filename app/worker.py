@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,16 +17,19 @@ from arq import Retry, cron, func
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.heap import settle_heap
 from app.queue import arq_settings
 from app.services import Services, build_services
 from app.shopify.errors import ShopifyError, ShopifyUnavailable
+from app.shops import compliance
 from app.shops import service as shops_service
 from app.shops.models import Shop
 from app.shops.sync import sync_shop
 from app.shops.tokens import ShopNotConnected
 from loyalty import service as loyalty_service
+from webhooks import inbox
 from webhooks import tasks as webhook_tasks
 from webhooks.reconcile import reconcile_shop
 
@@ -136,6 +140,33 @@ async def _recompute_every_member(services: Services, shop_id: int, time_zone: s
     return pages
 
 
+RETENTION_BATCH = 1000
+
+
+async def forget_old_personal_data(ctx: dict[str, Any], *, now: datetime | None = None) -> tuple[int, int]:
+    """Hourly: webhook bodies and compliance exports are kept no longer than docs/privacy.md says.
+    Bodies go in batches, one transaction each, so a long backlog never holds a long lock.
+    Answers (bodies emptied, exports deleted)."""
+    services: Services = ctx["services"]
+    settings = services.settings
+    now = now or utcnow()
+    settled_before = now - timedelta(days=settings.inbox_body_retention_days)
+    emptied = 0
+    while True:
+        async with services.db.unit_of_work() as session:
+            batch = await inbox.empty_settled_bodies(session, settled_before=settled_before, limit=RETENTION_BATCH)
+        emptied += batch
+        if batch < RETENTION_BATCH:
+            break
+    async with services.db.unit_of_work() as session:
+        exports = await compliance.delete_exports_prepared_before(
+            session, now - timedelta(days=settings.compliance_export_retention_days)
+        )
+    if emptied or exports:
+        log.info("privacy.forgotten", bodies_emptied=emptied, exports_deleted=exports)
+    return emptied, exports
+
+
 async def _on_startup(ctx: dict[str, Any]) -> None:
     # Whatever arrived while no worker was listening is picked up now, not at the next sweep.
     await ctx["drainer"].wake()
@@ -167,6 +198,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                 timeout=600,
             ),
             cron(recompute_tiers, name="loyalty.recompute_tiers", minute=17, second=0, timeout=3600),
+            cron(forget_old_personal_data, name="privacy.forget_old", minute=37, second=13, timeout=3600),
         ],
         "redis_settings": arq_settings(settings),
         "on_startup": _on_startup,

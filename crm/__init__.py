@@ -1,1 +1,2 @@
-"""Retention CRM: customers' history, RFM, lifecycle, journeys, messages, experiments (a later issue)."""
+"""Retention CRM: the shop's customers and orders kept current from webhooks (later: RFM, lifecycle,
+journeys, messages, experiments)."""

@@ -15,13 +15,8 @@ from typing import Any
 from sqlalchemy import Select, Table, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import (
-    dialect_of,
-    insert_ignoring_conflicts,
-    insert_rows_ignoring_conflicts,
-    restrict_to,
-    update_rows,
-)
+from app.core.bulk import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
+from app.core.db import dialect_of
 from app.core.types import Money
 from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
 from loyalty.schemas import LedgerLine, RefundFacts

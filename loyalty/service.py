@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -460,10 +459,10 @@ async def export_customer(session: AsyncSession, *, shop_id: int, customer_id: i
 
 
 async def redact_customer(
-    session: AsyncSession, *, shop_id: int, customer_id: int, now: datetime | None = None
+    session: AsyncSession, *, shop_id: int, customer_id: int, surrogate: int, now: datetime | None = None
 ) -> None:
-    """Erase a customer's link to their points. Amounts stay, under an id that leads nowhere."""
-    surrogate = -(secrets.randbits(62) + 1)
+    """Erase a customer's link to their points. Amounts stay, under `surrogate`, an id that leads
+    nowhere (negative, so it can never be a Shopify id)."""
     await repository.anonymise_customer(session, shop_id, customer_id, surrogate, now or utcnow())
 
 

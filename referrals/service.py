@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bulk import insert_ignoring_conflicts
 from app.core.clock import utcnow
-from app.core.db import dialect_of, insert_ignoring_conflicts
+from app.core.db import dialect_of
 from referrals.models import ReferralCode
 
 CODES: Table = ReferralCode.__table__  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utcnow
 from app.shops import service as shops_service
 from app.shops.models import Shop
+from crm import service as crm_service
 from loyalty import service as loyalty_service
 from webhooks.handling import EffectTopic, Ignored, LedgerTopic, Postponed, Topic, Translated
 from webhooks.inbox import InboxEvent, Outcome, retry_delay, write_outcomes
@@ -104,6 +105,13 @@ class BatchProcessor:
                     shop_id=shop.id,
                     events=[e for _, t in items for e in t.events],
                     shop_timezone=shop.iana_timezone,
+                    now=self.now,
+                )
+                await crm_service.record_orders(
+                    self.session,
+                    shop_id=shop.id,
+                    orders=[t.order for _, t in items if t.order is not None],
+                    customers=[t.customer for _, t in items if t.customer is not None],
                     now=self.now,
                 )
         except Exception as exc:

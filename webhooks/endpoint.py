@@ -108,10 +108,14 @@ class WebhookIntake:
         length = declared_length(scope["headers"])
         if length is not None and length > MAX_BODY_BYTES:
             raise too_large(MAX_BODY_BYTES)
-        try:
-            await asyncio.wait_for(self.reading.acquire(), timeout=READ_TURN_WAIT_SECONDS)
-        except TimeoutError as exc:
-            raise BodyRefused(503, "busy", "too many webhooks are arriving at once; retry shortly") from exc
+        if self.reading.locked():
+            try:
+                async with asyncio.timeout(READ_TURN_WAIT_SECONDS):
+                    await self.reading.acquire()
+            except TimeoutError as exc:
+                raise BodyRefused(503, "busy", "too many webhooks are arriving at once; retry shortly") from exc
+        else:
+            await self.reading.acquire()
         try:
             return await read_body(receive, limit=MAX_BODY_BYTES, deadline_seconds=BODY_DEADLINE_SECONDS)
         finally:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.shops.models import Shop
+from crm.schemas import CustomerSnapshot, OrderRecord
 from loyalty.schemas import OrderEvent
 from webhooks.inbox import InboxEvent
 
@@ -18,6 +19,9 @@ class Translated:
     events: list[OrderEvent]
     customer_id: int | None
     order_id: int | None
+    # What the CRM keeps of the order and its customer (reconciled GraphQL nodes carry neither).
+    order: OrderRecord | None = None
+    customer: CustomerSnapshot | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.db import insert_ignoring_conflicts, update_rows
+from app.core.bulk import insert_ignoring_conflicts, update_rows
 from webhooks.envelope import Envelope
 from webhooks.models import InboxSource, InboxStatus, WebhookInbox
 
@@ -173,6 +173,11 @@ async def write_outcomes(session: Any, outcomes: dict[int, tuple[InboxEvent, Out
         for event, outcome in outcomes.values()
     ]
     await update_rows(session, INBOX, rows)
+    ignored = [event.id for event, outcome in outcomes.values() if outcome.status == InboxStatus.IGNORED]
+    if ignored:
+        # Nothing will ever read an ignored body (a shop we do not serve, a request with nothing to
+        # do): personal data in it goes at once rather than after the grace period.
+        await session.execute(update(INBOX).where(INBOX.c.id.in_(ignored)).values(body=None))
 
 
 # --- what compliance requests need from the inbox ---------------------------------------------------
@@ -221,6 +226,21 @@ async def erase_bodies_about(session: Any, shop_domain: str, customer_id: int, o
         .where(_about(shop_domain, customer_id, order_ids), INBOX.c.status != InboxStatus.PENDING.value)
         .values(body=None, customer_id=None)
     )
+
+
+async def empty_settled_bodies(session: Any, *, settled_before: datetime, limit: int) -> int:
+    """Empty up to `limit` bodies of rows settled (processed or failed) before `settled_before`, and of
+    ignored rows; how many. Bookkeeping stays (topic, ids, times, outcome)."""
+    kept = (INBOX.c.status == InboxStatus.IGNORED.value) | (
+        INBOX.c.status.in_([InboxStatus.PROCESSED.value, InboxStatus.FAILED.value])
+        & (INBOX.c.processed_at < settled_before)
+    )
+    ids = (
+        (await session.execute(select(INBOX.c.id).where(INBOX.c.body.is_not(None), kept).limit(limit))).scalars().all()
+    )
+    if ids:
+        await session.execute(update(INBOX).where(INBOX.c.id.in_(ids)).values(body=None))
+    return len(ids)
 
 
 async def empty_body(session: Any, inbox_id: int) -> None:

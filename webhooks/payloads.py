@@ -1,7 +1,8 @@
 """Shopify's payloads, read for only the fields we use, and turned into the domain's facts.
 
 Two shapes say the same things: REST-style webhook bodies and Admin GraphQL order nodes (from
-reconciliation). Both become `OrderSnapshot` / `RefundFacts`.
+reconciliation). Both become `OrderSnapshot` / `RefundFacts`; webhook bodies also become the CRM's
+`OrderRecord` and `CustomerSnapshot`, kept after the body itself is emptied.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from crm.schemas import CustomerSnapshot, EmailConsent, LineRecord, OrderRecord
 from loyalty.schemas import OrderSnapshot, RefundFacts
 
 # Money has been captured: the order earns. (`partially_paid` earns when it becomes `paid`.)
@@ -36,6 +38,16 @@ def shopify_id(value: Any) -> int:
     return number
 
 
+def _storable(value: str) -> str:
+    """Text as it can be kept: PostgreSQL text holds no NUL, and nothing we keep needs more than this.
+    Clipped, not refused: a customer's odd name must not cost an order its points."""
+    return value.replace("\x00", "")[:MAX_TEXT]
+
+
+MAX_TEXT = 2000
+Text = Annotated[str, AfterValidator(_storable)]
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -54,6 +66,114 @@ class MoneySet(_Payload):
 
 class CustomerRef(_Payload):
     id: ShopifyId
+
+
+class EmailConsentPayload(_Payload):
+    state: Text | None = None
+    opt_in_level: Text | None = None
+    consent_updated_at: datetime | None = None
+
+
+class AddressPayload(_Payload):
+    name: Text | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    company: Text | None = None
+    address1: Text | None = None
+    address2: Text | None = None
+    city: Text | None = None
+    province: Text | None = None
+    province_code: Text | None = None
+    zip: Text | None = None
+    country: Text | None = None
+    country_code: Text | None = None
+    phone: Text | None = None
+    default: bool = False
+
+
+class CustomerPayload(CustomerRef):
+    """A customer as customers/create and customers/update send it, and as it appears inside an order."""
+
+    email: Text | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    phone: Text | None = None
+    state: Text | None = None
+    locale: Text | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    addresses: list[AddressPayload] = []
+    default_address: AddressPayload | None = None
+    email_marketing_consent: EmailConsentPayload | None = None
+
+    def snapshot(self) -> CustomerSnapshot:
+        addresses = self.addresses or ([self.default_address] if self.default_address else [])
+        consent = self.email_marketing_consent
+        return CustomerSnapshot(
+            customer_id=self.id,
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=self.phone,
+            state=self.state,
+            locale=self.locale,
+            addresses=tuple(a.model_dump(exclude_none=True) for a in addresses),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            consent=None
+            if consent is None
+            else EmailConsent(self.id, consent.state, consent.opt_in_level, consent.consent_updated_at),
+        )
+
+
+class EmailConsentUpdate(_Payload):
+    """customers_email_marketing_consent/update."""
+
+    customer_id: ShopifyId
+    email_marketing_consent: EmailConsentPayload
+
+    def consent(self) -> EmailConsent:
+        statement = self.email_marketing_consent
+        return EmailConsent(self.customer_id, statement.state, statement.opt_in_level, statement.consent_updated_at)
+
+
+class LineItemPayload(_Payload):
+    id: ShopifyId
+    product_id: ShopifyId | None = None
+    variant_id: ShopifyId | None = None
+    title: Text = ""
+    variant_title: Text | None = None
+    vendor: Text | None = None
+    sku: Text | None = None
+    quantity: int = Field(default=0, ge=0, le=10**9)
+    price_set: MoneySet | None = None
+    price: Decimal = Field(default=Decimal(0), allow_inf_nan=False)
+    gift_card: bool = False
+
+    def record(self) -> LineRecord:
+        return LineRecord(
+            line_id=self.id,
+            product_id=self.product_id,
+            variant_id=self.variant_id,
+            title=self.title,
+            variant_title=self.variant_title,
+            vendor=self.vendor,
+            sku=self.sku,
+            quantity=self.quantity,
+            price=self.price_set.shop_money.amount if self.price_set else self.price,
+            gift_card=self.gift_card,
+        )
+
+
+class DiscountCodePayload(_Payload):
+    code: Text
+    amount: Text | None = None
+    type: Text | None = None
+
+
+class NoteAttributePayload(_Payload):
+    name: Text
+    value: Text | None = None
 
 
 class RefundLinePayload(_Payload):
@@ -85,8 +205,8 @@ class RefundPayload(_Payload):
 class OrderPayload(_Payload):
     id: ShopifyId
     admin_graphql_api_id: str | None = None
-    name: str | None = None
-    financial_status: str | None = None
+    name: Text | None = None
+    financial_status: Text | None = None
     cancelled_at: datetime | None = None
     test: bool = False
     current_subtotal_price_set: MoneySet | None = None
@@ -95,10 +215,44 @@ class OrderPayload(_Payload):
     processed_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    customer: CustomerRef | None = None
+    customer: CustomerPayload | None = None
     refunds: list[RefundPayload] = []
     # Names the shop (its domain and id): checked against the delivery's headers.
     order_status_url: str | None = None
+    # What the CRM keeps of the order (crm/models.py).
+    email: Text | None = None
+    total_price_set: MoneySet | None = None
+    line_items: list[LineItemPayload] = []
+    discount_codes: list[DiscountCodePayload] = []
+    landing_site: Text | None = None
+    referring_site: Text | None = None
+    note_attributes: list[NoteAttributePayload] = []
+    source_name: Text | None = None
+    customer_locale: Text | None = None
+
+    def record(self, snapshot: OrderSnapshot) -> OrderRecord:
+        """The order as the CRM keeps it, beside the loyalty facts `snapshot` already read."""
+        return OrderRecord(
+            order_id=self.id,
+            name=self.name,
+            customer_id=snapshot.customer_id,
+            email=self.email,
+            currency=snapshot.currency,
+            subtotal=snapshot.subtotal,
+            total=self.total_price_set.shop_money.amount if self.total_price_set else None,
+            financial_status=self.financial_status,
+            cancelled=snapshot.cancelled,
+            test=snapshot.test,
+            processed_at=snapshot.processed_at,
+            updated_at=snapshot.updated_at,
+            discount_codes=tuple(code.model_dump() for code in self.discount_codes),
+            landing_site=self.landing_site,
+            referring_site=self.referring_site,
+            note_attributes=tuple(note.model_dump() for note in self.note_attributes),
+            source_name=self.source_name,
+            customer_locale=self.customer_locale,
+            lines=tuple(line.record() for line in self.line_items),
+        )
 
     def snapshot(self) -> OrderSnapshot:
         refunds = tuple(refund.facts() for refund in self.refunds)
@@ -223,6 +377,8 @@ def loose_subject(topic: str, raw: bytes) -> tuple[int | None, int | None]:
         return None, None
     customer = document.get("customer")
     customer_id = _loose_id(customer.get("id")) if isinstance(customer, dict) else None
+    if customer_id is None:
+        customer_id = _loose_id(document.get("customer_id"))
     if topic.startswith("customers/") and customer_id is None:
         customer_id = _loose_id(document.get("id"))
     order_id = _loose_id(document.get("order_id"))

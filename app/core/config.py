@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Reconciliation overlaps the previous window so clock skew cannot hide an order.
     reconcile_every_minutes: int = 15
     reconcile_overlap_minutes: int = 5
+    # Personal data kept no longer than needed (docs/privacy.md): webhook bodies after they are
+    # processed or failed, and compliance exports after they are prepared.
+    inbox_body_retention_days: int = 7
+    compliance_export_retention_days: int = 90
     # Tokens are refreshed this long before Shopify's expiry.
     token_refresh_margin_seconds: int = 600
 

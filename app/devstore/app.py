@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from app.core.config import Settings
 from app.devstore.graphql_api import execute
-from app.devstore.payloads import order_payload, refund_payload
+from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
 from app.devstore.state import DevLine, DevShop, DevStore, in_currency
 from app.devstore.webhooks import deliver
@@ -187,7 +187,8 @@ def create_devstore(
     async def add_customer(
         request: Request, domain: str, first_name: str = Form(...), last_name: str = Form(""), email: str = Form(...)
     ) -> Response:
-        store.add_customer(domain, first_name, last_name, email)
+        customer = store.add_customer(domain, first_name, last_name, email)
+        await announce(store.shop(domain), "customers/create", customer_payload(customer))
         return RedirectResponse(request.url_for("home"), status_code=303)
 
     @api.get("/shops/{domain}/customers.json")

@@ -34,12 +34,25 @@ def _iso(value: Any) -> str | None:
 
 
 def customer_payload(customer: DevCustomer) -> dict[str, Any]:
+    """A customer as customers/create and customers/update carry it, and as it sits inside an order."""
     return {
         "id": customer.id,
         "admin_graphql_api_id": customer.gid,
         "email": customer.email,
         "first_name": customer.first_name,
         "last_name": customer.last_name,
+        "phone": customer.phone,
+        "state": customer.state,
+        "locale": customer.locale,
+        "created_at": _iso(customer.created_at),
+        "updated_at": _iso(customer.updated_at),
+        "verified_email": True,
+        "addresses": [],
+        "email_marketing_consent": {
+            "state": customer.email_consent,
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": _iso(customer.updated_at),
+        },
     }
 
 
@@ -100,13 +113,25 @@ def order_payload(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         "line_items": [
             {
                 "id": order.id + i + 1,
+                "admin_graphql_api_id": f"gid://shopify/LineItem/{order.id + i + 1}",
+                "product_id": line.product_id,
+                "variant_id": line.variant_id,
                 "title": line.title,
+                "name": line.title,
+                "variant_title": None,
+                "vendor": line.vendor,
+                "sku": line.sku,
+                "gift_card": line.gift_card,
                 "quantity": line.quantity,
                 "price": _amount(line.price, order.currency),
                 "price_set": _money(line.price, order),
             }
             for i, line in enumerate(order.lines)
         ],
+        "landing_site": "/",
+        "referring_site": None,
+        "note_attributes": [],
+        "customer_locale": customer.locale if customer else "en",
         "refunds": [refund_payload(order, refund) for refund in order.refunds],
     }
 

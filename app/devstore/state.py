@@ -36,6 +36,14 @@ class DevCustomer(BaseModel):
     first_name: str
     last_name: str
     email: str
+    phone: str | None = None
+    # Shopify's account state: "enabled" once the customer has an account, "disabled" for a guest.
+    state: str = "enabled"
+    # Email marketing consent: subscribed, not_subscribed, unsubscribed, pending.
+    email_consent: str = "not_subscribed"
+    locale: str = "en"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
     @property
     def gid(self) -> str:
@@ -46,6 +54,12 @@ class DevLine(BaseModel):
     title: str
     price: Decimal
     quantity: int = 1
+    product_id: int | None = None
+    variant_id: int | None = None
+    vendor: str = "Dangol Dev Goods"
+    product_type: str = "General"
+    sku: str | None = None
+    gift_card: bool = False
 
 
 class DevRefund(BaseModel):
@@ -189,7 +203,15 @@ class DevStore:
 
     def add_customer(self, domain: str, first_name: str, last_name: str, email: str) -> DevCustomer:
         with self.lock:
-            customer = DevCustomer(id=self.state.new_id(), first_name=first_name, last_name=last_name, email=email)
+            now = utcnow()
+            customer = DevCustomer(
+                id=self.state.new_id(),
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                created_at=now,
+                updated_at=now,
+            )
             self.shop(domain).customers[customer.id] = customer
             self.save()
             return customer

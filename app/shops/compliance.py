@@ -3,12 +3,14 @@ customer is erased or the shop is."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, insert_ignoring_conflicts
+from app.core.bulk import insert_ignoring_conflicts
+from app.core.db import dialect_of
 from app.shops.models import ComplianceExport
 
 EXPORTS: Table = ComplianceExport.__table__  # type: ignore[attr-defined]
@@ -37,6 +39,12 @@ async def exports_of(session: AsyncSession, shop_id: int) -> list[ComplianceExpo
 
 async def delete_customer_exports(session: AsyncSession, *, shop_id: int, customer_id: int) -> None:
     await session.execute(delete(EXPORTS).where(EXPORTS.c.shop_id == shop_id, EXPORTS.c.customer_id == customer_id))
+
+
+async def delete_exports_prepared_before(session: AsyncSession, before: datetime) -> int:
+    """Exports are for the merchant to hand on; they are not kept for ever."""
+    result = await session.execute(delete(EXPORTS).where(EXPORTS.c.requested_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def delete_shop_exports(session: AsyncSession, *, shop_id: int) -> None:

@@ -7,13 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
+from app.core.bulk import insert_ignoring_conflicts
 from app.core.clock import utcnow
-from app.core.db import dialect_of, insert_ignoring_conflicts
+from app.core.db import dialect_of
 from app.shopify.oauth import TokenGrant
 from app.shops import compliance
 from app.shops.crypto import TokenCipher
 from app.shops.models import Shop
 from app.shops.tokens import drop_token, save_grant
+from crm import service as crm_service
 from loyalty import service as loyalty_service
 from referrals import service as referrals_service
 
@@ -85,6 +87,7 @@ async def erase_shop(session: AsyncSession, shop: Shop) -> None:
     assert shop.id is not None
     await loyalty_service.redact_shop(session, shop_id=shop.id)
     await referrals_service.redact_shop(session, shop_id=shop.id)
+    await crm_service.redact_shop(session, shop_id=shop.id)
     await compliance.delete_shop_exports(session, shop_id=shop.id)
     await drop_token(session, shop.id)
     await session.delete(shop)

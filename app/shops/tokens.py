@@ -17,8 +17,9 @@ import structlog
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bulk import insert_ignoring_conflicts
 from app.core.clock import utcnow
-from app.core.db import Database, dialect_of, insert_ignoring_conflicts
+from app.core.db import Database, dialect_of
 from app.shopify.errors import TokenGrantError
 from app.shopify.oauth import ShopifyAuth, TokenGrant
 from app.shops.crypto import TokenCipher

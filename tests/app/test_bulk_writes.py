@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from app.core.db import Database, insert_rows_ignoring_conflicts, restrict_to, update_rows
+from app.core.bulk import insert_rows_ignoring_conflicts, restrict_to, update_rows, upsert_rows
+from app.core.db import Database
 from app.shops.models import Shop
+from crm.repository import CUSTOMERS
 from loyalty.models import Member
 from loyalty.repository import ENTRIES, MEMBERS, ORDERS
 
@@ -160,3 +162,71 @@ async def test_rows_restricted_to_a_list_of_keys_come_once_each(db: Database, di
         total = (await session.execute(statement)).scalar_one()
     # then each matching row counts once
     assert Decimal(total) == Decimal("20.000")
+
+
+def _profile(customer_id: int, last_name: str, at: datetime | None, addresses: list[dict[str, str]]) -> dict:
+    return {
+        "shop_id": 7,
+        "customer_id": customer_id,
+        "last_name": last_name,
+        "addresses": addresses,
+        "shopify_updated_at": at,
+        "recorded_at": WHEN,
+    }
+
+
+async def test_upsert_takes_newer_rows_keeps_newer_stored_ones_and_carries_json(db: Database) -> None:
+    # given a stored profile
+    await _shop_with_member(db)
+    seoul = [{"city": "Seoul", "note": '{"quoted"}'}]
+    async with db.unit_of_work() as session:
+        await upsert_rows(
+            session,
+            CUSTOMERS,
+            [_profile(1, "Kim", WHEN, seoul)],
+            key=("shop_id", "customer_id"),
+            newer="shopify_updated_at",
+        )
+    # when a batch brings an older snapshot of it, a newer snapshot of it repeated, and a new customer
+    later = WHEN.replace(hour=13)
+    busan = [{"city": "Busan"}]
+    async with db.unit_of_work() as session:
+        await upsert_rows(
+            session,
+            CUSTOMERS,
+            [
+                _profile(1, "Old", WHEN.replace(hour=1), []),
+                _profile(1, "Park", later, busan),
+                _profile(1, "Lee", WHEN.replace(hour=12, minute=45), []),
+                _profile(2, "Choi", None, []),
+            ],
+            key=("shop_id", "customer_id"),
+            newer="shopify_updated_at",
+        )
+        # and a batch where the stored row is newer than the incoming one
+        await upsert_rows(
+            session,
+            CUSTOMERS,
+            [_profile(1, "Stale", WHEN, [])],
+            key=("shop_id", "customer_id"),
+            newer="shopify_updated_at",
+        )
+        rows = (await session.execute(select(CUSTOMERS).order_by(CUSTOMERS.c.customer_id))).mappings().all()
+    # then the newest snapshot won, JSON came back as documents, and the new customer was added
+    assert [(r["customer_id"], r["last_name"], r["addresses"]) for r in rows] == [(1, "Park", busan), (2, "Choi", [])]
+
+
+async def test_upsert_changes_only_the_columns_named(db: Database) -> None:
+    await _shop_with_member(db)
+    seoul = [{"city": "Seoul"}]
+    async with db.unit_of_work() as session:
+        await upsert_rows(session, CUSTOMERS, [_profile(1, "Kim", WHEN, seoul)], key=("shop_id", "customer_id"))
+        await upsert_rows(
+            session,
+            CUSTOMERS,
+            [_profile(1, "Changed", WHEN, []) | {"email_consent_state": "subscribed"}],
+            key=("shop_id", "customer_id"),
+            changing={"email_consent_state"},
+        )
+        row = (await session.execute(select(CUSTOMERS))).mappings().one()
+    assert (row["last_name"], row["addresses"], row["email_consent_state"]) == ("Kim", seoul, "subscribed")

@@ -27,9 +27,12 @@ def test_the_crons_the_product_relies_on_are_registered(settings):
         "shops.sync_unsynced",
         "webhooks.reconcile_orders",
         "loyalty.recompute_tiers",
+        "privacy.forget_old",
     }
     # the sweeper runs several times a minute, the token refresh well inside a token's margin
     assert len(crons["webhooks.sweep_inbox"].second) >= 2
     assert len(crons["shops.refresh_tokens"].minute) >= 6
     # windowed tiers move every hour (a shop's new year starts at its own midnight)
     assert crons["loyalty.recompute_tiers"].hour is None
+    # personal data is forgotten every hour, not once a day
+    assert crons["privacy.forget_old"].hour is None

@@ -3,6 +3,7 @@ delivery's headers (webhooks/shop_claims.py)."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.shops import compliance
 from app.shops import service as shops_service
 from app.shops.models import Shop
+from crm import service as crm_service
 from loyalty import service as loyalty_service
 from referrals import service as referrals_service
 from webhooks import inbox
@@ -39,6 +41,9 @@ async def on_customers_data_request(session: AsyncSession, event: InboxEvent, sh
         "customer_id": customer_id,
         "orders_requested": request.orders_requested,
         "loyalty": await loyalty_service.export_customer(session, shop_id=shop_id, customer_id=customer_id),
+        "customer": await crm_service.export_customer(
+            session, shop_id=shop_id, customer_id=customer_id, order_ids=request.orders_requested
+        ),
         "referrals": await referrals_service.export_customer(session, shop_id=shop_id, customer_id=customer_id),
         "webhooks_received": await inbox.deliveries_about(session, shop.domain, customer_id, request.orders_requested),
     }
@@ -58,7 +63,12 @@ async def on_customers_redact(session: AsyncSession, event: InboxEvent, shop: Sh
         # One of them may be this customer's: processed after the erasure, it would bring their
         # name back in its body and link a new member to them. Erase once they are done.
         raise Postponed("order webhooks received before this redaction are still being processed", REDACT_WAIT)
-    await loyalty_service.redact_customer(session, shop_id=shop_id, customer_id=customer_id)
+    # One id that leads nowhere for every domain, so the shop's numbers still see one customer.
+    surrogate = -(secrets.randbits(62) + 1)
+    await loyalty_service.redact_customer(session, shop_id=shop_id, customer_id=customer_id, surrogate=surrogate)
+    await crm_service.redact_customer(
+        session, shop_id=shop_id, customer_id=customer_id, order_ids=request.orders_to_redact, surrogate=surrogate
+    )
     await referrals_service.redact_customer(session, shop_id=shop_id, customer_id=customer_id)
     await compliance.delete_customer_exports(session, shop_id=shop_id, customer_id=customer_id)
     await inbox.erase_bodies_about(session, shop.domain, customer_id, request.orders_to_redact)

@@ -22,7 +22,13 @@ def on_order_announced(event: InboxEvent, shop: Shop) -> Translated:
     order = parse(OrderPayload, event.body)
     ensure_same_shop(shop, status_url=order.order_status_url)
     snapshot = order.snapshot()
-    return Translated(events=[snapshot], customer_id=snapshot.customer_id, order_id=snapshot.order_id)
+    return Translated(
+        events=[snapshot],
+        customer_id=snapshot.customer_id,
+        order_id=snapshot.order_id,
+        order=order.record(snapshot),
+        customer=order.customer.snapshot() if order.customer else None,
+    )
 
 
 def on_refunds_create(event: InboxEvent, shop: Shop) -> Translated:
