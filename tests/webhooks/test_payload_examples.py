@@ -1,4 +1,4 @@
-"""Shopify's own example bodies (../shared/shopify/payloads/2026-04, read in place) go through the whole
+"""Shopify's own example bodies (tests/data/shopify/payloads/2026-04) go through the whole
 path: accepted, kept, processed by their topic's handler (or ignored when we handle no such topic),
 never failed. The compliance examples name the shop `{shop}.myshopify.com`; the header decides."""
 
@@ -13,7 +13,7 @@ from app.shops.models import ComplianceExport, Shop, ShopToken
 from loyalty.models import LoyaltyOrder, LoyaltyRefund
 from tests.factories import SHOP, install_shop, post_webhook
 from tests.loyalty.ledger import points
-from tests.shopify import load_payload, load_payload_bytes, payload_topics, require_shared
+from tests.shopify import load_payload, load_payload_bytes, payload_topics
 from webhooks.models import InboxStatus, WebhookInbox
 from webhooks.topics import registry
 
@@ -33,7 +33,7 @@ MUST_HANDLE = frozenset(
         "shop/redact",
     }
 )
-TOPICS = payload_topics() or ["<shared data absent>"]
+TOPICS = payload_topics()
 CUSTOMER = 7_000_000_000_001
 
 
@@ -53,8 +53,6 @@ async def _shop(db) -> Shop | None:
 
 async def test_examples_cover_every_topic_we_must_handle():
     # given
-    require_shared()
-
     # when
     topics = set(payload_topics())
 
@@ -130,7 +128,6 @@ async def test_the_refund_example_is_recorded_with_its_lines(client, store_clien
 
 async def test_all_examples_in_one_batch_are_handled_and_none_fails(client, store_client, drainer, db):
     # given
-    require_shared()
     await install_shop(client, store_client)
     topics = [t for t in payload_topics() if t != "shop/redact"]  # erases the shop: tested on its own
     for topic in topics:
