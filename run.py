@@ -41,6 +41,9 @@ LOCK_COMMAND = [
     "pyproject.toml",
 ]
 
+# `python3 run.py check`; .pre-commit-config.yaml runs the same commands (tests/test_project.py checks).
+CHECKS = (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."])
+
 
 def _create_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (run.py must say so on an older Python, not crash)
@@ -95,7 +98,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "dangol"), "dev", *rest])
     if command == "test":
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
-    for step in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."]):
+    for step in CHECKS:
         print("$", " ".join(step), flush=True)
         if subprocess.call([str(PYTHON), "-m", *step]) != 0:
             return 1
