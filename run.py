@@ -4,12 +4,15 @@
 python3 run.py dev      # the whole product on 127.0.0.1:8000 (`dangol dev`)
 python3 run.py test     # every test (pytest); DATABASE_URL / REDIS_URL pick PostgreSQL and Redis
 python3 run.py check    # ruff, formatting and mypy
+python3 run.py lock     # write requirements/lock.txt again from pyproject.toml (extra arguments go to
+                        # pip-compile, e.g. `--upgrade-package httpx`)
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -20,36 +23,82 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".dangol-installed"
+PYPROJECT = ROOT / "pyproject.toml"
+# Every package of the runtime and of the `test` and `dev` extras, pinned with the hashes of its files.
+# pip-compile resolves it for the Python that runs `lock`: CPython 3.11 on Linux x86_64, as in CI.
+LOCK = ROOT / "requirements" / "lock.txt"
+LOCK_COMMAND = [
+    "--quiet",
+    "--generate-hashes",
+    "--allow-unsafe",  # pins pip and setuptools too: the editable install below builds with them
+    "--strip-extras",
+    "--extra=test",
+    "--extra=dev",
+    # The lock must not name this machine's package mirrors.
+    "--no-emit-index-url",
+    "--no-emit-find-links",
+    f"--output-file={LOCK.relative_to(ROOT)}",
+    "pyproject.toml",
+]
+
+# `python3 run.py check`; .pre-commit-config.yaml runs the same commands (tests/test_project.py checks).
+CHECKS = (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."])
 
 
-def ensure_environment() -> None:
-    """Create the virtualenv and install the pinned dependencies, again only when pyproject changes."""
+def _create_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (run.py must say so on an older Python, not crash)
         sys.exit(f"Dangol needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print("Creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_environment() -> None:
+    """Create the virtualenv and install exactly the locked versions, again only when pyproject.toml or
+    the lock changes."""
+    _create_venv()
+    wanted = hashlib.sha256(PYPROJECT.read_bytes() + LOCK.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    print("Installing Dangol and its pinned dependencies …", flush=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    print("Installing Dangol and its locked dependencies …", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(LOCK)], check=True)
+    # The lock already holds every dependency; building with its setuptools keeps the install to it.
+    subprocess.run([*pip, "--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
     STAMP.write_text(wanted)
+
+
+def _pinned_pip_tools() -> str:
+    """pip-tools as the `dev` extra pins it, so `lock` works even when the lock itself is broken."""
+    import tomllib  # here, so that Python 3.10 still gets run.py's message about the version
+
+    dev: list[str] = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]["dev"]
+    return next(pin for pin in dev if re.match(r"pip-tools\b", pin))
+
+
+def lock(extra: list[str]) -> int:
+    _create_venv()
+    if not (BIN / "pip-compile").exists():
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", _pinned_pip_tools()], check=True)
+    LOCK.parent.mkdir(exist_ok=True)
+    env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "python3 run.py lock"}
+    return subprocess.call([str(BIN / "pip-compile"), *LOCK_COMMAND, *extra], cwd=ROOT, env=env)
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in ("dev", "test", "check"):
+    if command not in ("dev", "test", "check", "lock"):
         print(__doc__)
         return 0 if command == "help" else 2
+    if command == "lock":
+        return lock(rest)
     ensure_environment()
     os.chdir(ROOT)
     if command == "dev":
         return subprocess.call([str(BIN / "dangol"), "dev", *rest])
     if command == "test":
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
-    for step in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."]):
+    for step in CHECKS:
         print("$", " ".join(step), flush=True)
         if subprocess.call([str(PYTHON), "-m", *step]) != 0:
             return 1

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 
+from app import __version__
 from app.core.config import MissingCredentials, get_settings
 from app.core.logging import configure_logging
 
 
 @click.group()
+@click.version_option(__version__, prog_name="dangol")
 def main() -> None:
     """Dangol: loyalty, referrals and retention for Shopify shops."""
 

@@ -1,4 +1,5 @@
-"""One entry point to Shopify's shared test data (../shared/shopify), read in place, never copied."""
+"""One entry point to Shopify's data that the tests use, kept in the repository under tests/data/shopify
+(where each file comes from: tests/data/shopify/PROVENANCE.md)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,30 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "shopify"
-PAYLOADS = SHARED / "payloads" / "2026-04"
+DATA = Path(__file__).resolve().parent / "data" / "shopify"
+PAYLOADS = DATA / "payloads" / "2026-04"
 
 
-def require_shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"Shopify's shared test data is not beside this checkout ({SHARED})")
-    return SHARED
+def data_file(relative: str) -> Path:
+    """A file of tests/data/shopify. A missing one fails the test: a test that skips for want of its
+    data would pass in CI while checking nothing."""
+    path = DATA / relative
+    if not path.is_file():
+        pytest.fail(f"test data missing from the repository: {path}", pytrace=False)
+    return path
 
 
 def payload_topics() -> list[str]:
-    """Topics with an example body; empty when the shared data is absent (the test then skips)."""
-    if not PAYLOADS.is_dir():
-        return []
-    return sorted(path.stem.replace("__", "/") for path in PAYLOADS.glob("*.json"))
+    """Topics with an example body. Called while tests are collected, so an empty or missing folder
+    stops the run there instead of quietly parametrising nothing."""
+    topics = sorted(path.stem.replace("__", "/") for path in PAYLOADS.glob("*.json"))
+    if not topics:
+        pytest.fail(f"no example payloads in {PAYLOADS}: the test data is incomplete", pytrace=False)
+    return topics
 
 
 def load_payload_bytes(topic: str) -> bytes:
-    require_shared()
-    return (PAYLOADS / f"{topic.replace('/', '__')}.json").read_bytes()
+    return data_file(f"payloads/2026-04/{topic.replace('/', '__')}.json").read_bytes()
 
 
 def load_payload(topic: str) -> dict[str, Any]:
@@ -37,10 +42,18 @@ def load_payload(topic: str) -> dict[str, Any]:
 
 
 def hmac_vectors() -> dict[str, Any]:
-    return json.loads((require_shared() / "payloads" / "vectors" / "hmac-vectors.json").read_text())  # type: ignore[no-any-return]
+    return json.loads(data_file("hmac-vectors.json").read_text())  # type: ignore[no-any-return]
 
 
 @cache
 def admin_schema_introspection() -> dict[str, Any]:
-    path = require_shared() / "schema" / "admin_2025-01.introspection.json.gz"
-    return json.loads(gzip.decompress(path.read_bytes()))  # type: ignore[no-any-return]
+    """Shopify's Admin API 2025-01 as an introspection result."""
+    packed = data_file("schema/admin_2025-01.introspection.json.gz").read_bytes()
+    return json.loads(gzip.decompress(packed))  # type: ignore[no-any-return]
+
+
+@cache
+def admin_schema_unstable_sdl() -> str:
+    """Shopify's unstable Admin API of 2024-12-18 as SDL: newer than 2025-01, but may hold fields no
+    stable version has."""
+    return gzip.decompress(data_file("schema/admin_unstable_2024-12-18.graphql.gz").read_bytes()).decode()

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
+from app import __version__
 from app.core import jobs
 from app.core.config import Settings, get_settings
 from app.core.heap import settle_heap
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = DangolAPI(
         title="Dangol",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         description="Loyalty, referrals and retention for Shopify shops.",
     )

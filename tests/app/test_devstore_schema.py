@@ -28,7 +28,7 @@ from app.shopify.client import all_operations
 from tests.app.support import find_shop
 from tests.conftest import STORE_URL
 from tests.factories import SHOP, install_shop
-from tests.shopify import admin_schema_introspection, require_shared
+from tests.shopify import admin_schema_introspection
 
 OPERATIONS = all_operations()
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
@@ -40,15 +40,10 @@ def dev_schema() -> GraphQLSchema:
 
 
 @cache
-def _full_schema() -> GraphQLSchema:
+def full_schema() -> GraphQLSchema:
     # Shopify's schema breaks one of graphql-core 3.3's newer rules (a deprecated field implementing
     # a non-deprecated interface field), which says nothing about whether our documents are valid.
     return build_client_schema(admin_schema_introspection()["data"], assume_valid=True)
-
-
-def full_schema() -> GraphQLSchema:
-    require_shared()
-    return _full_schema()
 
 
 def _dev_types() -> dict[str, GraphQLNamedType]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shopify_app import ShopifyApp
 
-from tests.shopify import SHARED, hmac_vectors
+from tests.shopify import data_file, hmac_vectors
 from webhooks.verify import signature_matches
 
 
@@ -28,7 +28,7 @@ def test_shopifys_vectors_verify_both_ways():
     vectors = hmac_vectors()["webhook_body_hmac"]
     for vector in vectors:
         body = (
-            (SHARED / vector["body_file"].split(" ")[0]).read_bytes()
+            data_file(vector["body_file"].split(" ")[0]).read_bytes()
             if "body_file" in vector
             else vector["body_utf8"].encode()
         )
