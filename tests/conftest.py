@@ -25,6 +25,7 @@ from app.http.main import create_app
 from app.migrate import scratch_database
 from app.models import import_all_models
 from app.services import Services, build_services
+from tests.fuzzing import ANSWERS
 from webhooks.tasks import Drainer
 
 API_KEY = "test-client-id"
@@ -154,3 +155,14 @@ def drainer(services: Services) -> Drainer:
 @pytest.fixture
 def db(services: Services) -> Database:
     return services.db
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How the schemathesis run was answered, per operation: a fuzz that met only 401s proves nothing."""
+    if not ANSWERS:
+        return
+    terminalreporter.section("API fuzz: answers per operation")
+    for label in sorted(ANSWERS):
+        counts = ANSWERS[label]
+        shown = ", ".join(f"{cls} {counts[cls]}" for cls in sorted(counts))
+        terminalreporter.write_line(f"{label:55} {shown}")

@@ -4,6 +4,7 @@ each request runs on the test's event loop, where the app's database pool and HT
 from __future__ import annotations
 
 import asyncio
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -11,6 +12,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 T = TypeVar("T")
+# Answers per operation and status class, across the run: printed at the end of the session
+# (tests/conftest.py), because a fuzz that only ever meets a 401 proves nothing about the handlers.
+ANSWERS: dict[str, Counter[str]] = defaultdict(Counter)
 CALL_TIMEOUT_SECONDS = 30
 
 

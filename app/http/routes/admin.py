@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Body, Header, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.http.deps import (
@@ -22,7 +22,7 @@ from app.shops import compliance
 from app.shops.models import Shop
 from frontend.pages import render
 from loyalty import service as loyalty_service
-from loyalty.program import Program
+from loyalty.program import DEFAULT_PROGRAM_DOCUMENT, Program
 
 router = APIRouter(tags=["admin"])
 
@@ -61,7 +61,11 @@ async def read_program(shop: CurrentShop, services: ServicesDep) -> dict[str, An
 
 
 @router.put("/admin/api/program", response_model=Program, response_model_exclude_none=True)
-async def replace_program(program: Program, shop: CurrentShop, services: ServicesDep) -> dict[str, Any]:
+async def replace_program(
+    program: Annotated[Program, Body(openapi_examples={"default": {"value": DEFAULT_PROGRAM_DOCUMENT}})],
+    shop: CurrentShop,
+    services: ServicesDep,
+) -> dict[str, Any]:
     async with services.db.unit_of_work() as session:
         return (await loyalty_service.update_program(session, _id(shop), program)).document()
 
@@ -87,7 +91,9 @@ async def read_customer(customer_id: CustomerId, shop: CurrentShop, services: Se
 )
 async def adjust_customer(
     customer_id: CustomerId,
-    adjustment: AdjustIn,
+    adjustment: Annotated[
+        AdjustIn, Body(openapi_examples={"credit": {"value": {"points": 50, "reason": "Goodwill for a late parcel"}}})
+    ],
     shop: CurrentShop,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
