@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from app import __version__
-from app.core.config import MissingCredentials, get_settings
+from app.core.config import UnusableSettings, get_settings
 from app.core.logging import configure_logging
 
 
@@ -104,7 +104,8 @@ def trigger(topic: str, address: str, shop: str | None, payload_file: Path | Non
 def _require_credentials() -> None:
     try:
         get_settings().require_credentials()
-    except MissingCredentials as exc:
+        get_settings().require_production_backends()
+    except UnusableSettings as exc:
         raise click.UsageError(str(exc)) from exc
 
 

@@ -44,6 +44,7 @@ def build_services(
 ) -> Services:
     """`shopify_transport` lets tests put the local dev store in-process instead of on a port."""
     settings.require_credentials()
+    settings.require_production_backends()
     database = db or Database(settings.database_url)
     queue = JobQueue(settings)
     jobs.set_sender(queue.send)

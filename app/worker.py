@@ -28,6 +28,7 @@ from app.shops import service as shops_service
 from app.shops.models import Shop
 from app.shops.sync import sync_shop
 from app.shops.tokens import ShopNotConnected
+from loyalty import audit
 from loyalty import service as loyalty_service
 from webhooks import inbox
 from webhooks import tasks as webhook_tasks
@@ -140,6 +141,29 @@ async def _recompute_every_member(services: Services, shop_id: int, time_zone: s
     return pages
 
 
+async def audit_balances(ctx: dict[str, Any]) -> int:
+    """Nightly: every cached balance against the sum of its entries, shop by shop. A difference is
+    logged as an error naming the members (never expected: balances move only beside entries).
+    Answers how many members disagree."""
+    services: Services = ctx["services"]
+    async with services.db.sessions() as session:
+        shops = [(shop.id, shop.domain) for shop in await shops_service.all_shops(session) if shop.id is not None]
+    wrong = 0
+    for shop_id, domain in shops:
+        async with services.db.sessions() as session:
+            mismatches = await audit.balance_mismatches(session, shop_id=shop_id)
+        if mismatches:
+            wrong += len(mismatches)
+            log.error(
+                "loyalty.audit.balances_disagree",
+                shop=domain,
+                members=len(mismatches),
+                first=[vars(m) for m in mismatches[:20]],
+            )
+    log.info("loyalty.audit.done", shops=len(shops), members_disagreeing=wrong)
+    return wrong
+
+
 RETENTION_BATCH = 1000
 
 
@@ -199,6 +223,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             ),
             cron(recompute_tiers, name="loyalty.recompute_tiers", minute=17, second=0, timeout=3600),
             cron(forget_old_personal_data, name="privacy.forget_old", minute=37, second=13, timeout=3600),
+            cron(audit_balances, name="loyalty.audit_balances", hour=3, minute=41, second=5, timeout=3600),
         ],
         "redis_settings": arq_settings(settings),
         "on_startup": _on_startup,

@@ -25,9 +25,6 @@ class EntryKind(enum.StrEnum):
     REFUND = "refund"
     CANCEL = "cancel"
     ADJUST = "adjust"
-    REDEEM = "redeem"
-    REFERRAL = "referral"
-    EXPIRE = "expire"
 
 
 class LoyaltyProgram(SQLModel, table=True):
@@ -53,6 +50,9 @@ class Member(SQLModel, table=True):
 
 
 class LedgerEntry(SQLModel, table=True):
+    """Append-only. No cascade reaches it: deleting a member or a shop that still has entries is an
+    error, and erasing a shop deletes its ledger explicitly, first (loyalty/repository.py)."""
+
     __tablename__ = "loyalty_ledger_entries"
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key"),
@@ -60,9 +60,9 @@ class LedgerEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
-    shop_id: int = _shop_fk()
+    shop_id: int = Field(sa_column=Column(Integer, ForeignKey("shops.id", ondelete="RESTRICT"), nullable=False))
     member_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("loyalty_members.id", ondelete="CASCADE"), nullable=False)
+        sa_column=Column(Integer, ForeignKey("loyalty_members.id", ondelete="RESTRICT"), nullable=False)
     )
     delta: int = Field(sa_type=BigInteger)
     kind: str = Field(max_length=20)

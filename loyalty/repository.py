@@ -7,18 +7,18 @@ transactions can wait on each other but never deadlock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, select, type_coerce, update
+from sqlalchemy import Column, Select, Table, delete, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
 from app.core.db import dialect_of
 from app.core.types import Money
-from loyalty.models import LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
+from loyalty.models import EntryKind, LedgerEntry, LoyaltyOrder, LoyaltyProgram, LoyaltyRefund, Member, TierChange
 from loyalty.schemas import LedgerLine, RefundFacts
 
 ORDERS: Table = LoyaltyOrder.__table__  # type: ignore[attr-defined]
@@ -27,6 +27,35 @@ MEMBERS: Table = Member.__table__  # type: ignore[attr-defined]
 ENTRIES: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
 PROGRAMS: Table = LoyaltyProgram.__table__  # type: ignore[attr-defined]
 TIER_CHANGES: Table = TierChange.__table__  # type: ignore[attr-defined]
+
+
+def columns_of(state: type[Any], table: Table) -> list[Column[Any]]:
+    """The table's columns a state class's fields name, one by one: a field without a column is a
+    mistake caught when the module loads, not in the middle of a batch."""
+    names = [f.name for f in fields(state)]
+    missing = [name for name in names if name not in table.c]
+    if missing:
+        raise TypeError(f"{state.__name__} names columns {table.name} does not have: {missing}")
+    return [table.c[name] for name in names]
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A ledger entry about to be written; its key comes from the business fact (see orders.py)."""
+
+    shop_id: int
+    member_id: int
+    delta: int
+    kind: EntryKind
+    reason: str
+    idempotency_key: str
+    created_at: datetime
+    order_id: int | None = None
+    rate: Decimal | None = None
+    multiplier: Decimal | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(self)} | {"kind": self.kind.value}
 
 
 @dataclass
@@ -69,6 +98,11 @@ class RefundRow:
     subtotal: Decimal
 
 
+ORDER_STATE_COLUMNS = columns_of(OrderState, ORDERS)
+MEMBER_STATE_COLUMNS = columns_of(MemberState, MEMBERS)
+REFUND_ROW_COLUMNS = columns_of(RefundRow, REFUNDS)
+
+
 # --- program -----------------------------------------------------------------------------------
 
 
@@ -106,8 +140,7 @@ async def lock_orders(session: AsyncSession, shop_id: int, order_ids: Sequence[i
     if not order_ids:
         return {}
     await insert_rows_ignoring_conflicts(session, ORDERS, [{"shop_id": shop_id, "order_id": oid} for oid in order_ids])
-    columns = [ORDERS.c[name] for name in OrderState.__dataclass_fields__]
-    wanted = restrict_to(select(*columns), ORDERS.c.order_id, order_ids, dialect_of(session))
+    wanted = restrict_to(select(*ORDER_STATE_COLUMNS), ORDERS.c.order_id, order_ids, dialect_of(session))
     result = await session.execute(
         wanted.where(ORDERS.c.shop_id == shop_id).order_by(ORDERS.c.id).with_for_update(of=ORDERS)
     )
@@ -126,7 +159,7 @@ async def order_versions(session: AsyncSession, shop_id: int, order_ids: Sequenc
 
 
 async def save_orders(session: AsyncSession, states: Iterable[OrderState]) -> None:
-    rows = [{name: value for name, value in vars(state).items() if name != "order_id"} for state in states]
+    rows = [{name: value for name, value in asdict(state).items() if name != "order_id"} for state in states]
     await update_rows(session, ORDERS, rows)
 
 
@@ -156,7 +189,7 @@ async def unapplied_refunds(session: AsyncSession, shop_id: int, order_ids: Sequ
     if not order_ids:
         return []
     result = await session.execute(
-        select(REFUNDS.c.id, REFUNDS.c.refund_id, REFUNDS.c.order_id, REFUNDS.c.subtotal)
+        select(*REFUND_ROW_COLUMNS)
         .where(REFUNDS.c.shop_id == shop_id, REFUNDS.c.order_id.in_(order_ids), REFUNDS.c.applied.is_(False))
         .order_by(REFUNDS.c.refund_id)
     )
@@ -192,8 +225,7 @@ async def lock_members(
             for cid in customer_ids
         ],
     )
-    columns = select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name)
-    wanted = restrict_to(columns, MEMBERS.c.customer_id, customer_ids, dialect_of(session))
+    wanted = restrict_to(select(*MEMBER_STATE_COLUMNS), MEMBERS.c.customer_id, customer_ids, dialect_of(session))
     result = await session.execute(
         wanted.where(MEMBERS.c.shop_id == shop_id).order_by(MEMBERS.c.id).with_for_update(of=MEMBERS)
     )
@@ -202,17 +234,16 @@ async def lock_members(
 
 async def find_member(session: AsyncSession, shop_id: int, customer_id: int) -> MemberState | None:
     result = await session.execute(
-        select(MEMBERS.c.id, MEMBERS.c.customer_id, MEMBERS.c.points_balance, MEMBERS.c.tier_name).where(
-            MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id == customer_id
-        )
+        select(*MEMBER_STATE_COLUMNS).where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.customer_id == customer_id)
     )
     row = result.first()
     return MemberState(**row._mapping) if row else None
 
 
-async def insert_entries(session: AsyncSession, entries: Sequence[Mapping[str, Any]]) -> set[str]:
+async def insert_entries(session: AsyncSession, entries: Sequence[NewEntry]) -> set[str]:
     """Append ledger entries; returns the idempotency keys actually written (replays are skipped)."""
-    return set(await insert_rows_ignoring_conflicts(session, ENTRIES, entries, ENTRIES.c.idempotency_key))
+    rows = [entry.row() for entry in entries]
+    return set(await insert_rows_ignoring_conflicts(session, ENTRIES, rows, ENTRIES.c.idempotency_key))
 
 
 async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now: datetime) -> None:

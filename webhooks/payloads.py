@@ -363,7 +363,7 @@ def graphql_order_snapshot(node: dict[str, Any]) -> OrderSnapshot:
 
 
 def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return datetime.fromisoformat(value) if value else None
 
 
 def loose_subject(topic: str, raw: bytes) -> tuple[int | None, int | None]:

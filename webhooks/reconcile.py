@@ -30,10 +30,6 @@ REFUNDS_PER_ORDER = 5
 UNREAD_LINES: dict[str, Any] = {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": None}}
 
 
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 async def reconcile_shop(
     db: Database, tokens: TokenStore, admin: AdminClient, shop_id: int, *, api_version: str, overlap: timedelta
 ) -> int:
@@ -76,7 +72,8 @@ async def _unseen(db: Database, shop_id: int, nodes: list[dict[str, Any]]) -> li
     return [
         node
         for node in nodes
-        if (known := seen.get(int(str(node["legacyResourceId"])))) is None or known < _instant(str(node["updatedAt"]))
+        if (known := seen.get(int(str(node["legacyResourceId"])))) is None
+        or known < datetime.fromisoformat(str(node["updatedAt"]))
     ]
 
 
@@ -111,7 +108,7 @@ async def _queue(db: Database, domain: str, nodes: list[dict[str, Any]], api_ver
                 webhook_id=f"reconcile:{node['id']}:{node['updatedAt']}",
                 api_version=api_version,
                 event_id=None,
-                triggered_at=_instant(str(node["updatedAt"])),
+                triggered_at=datetime.fromisoformat(str(node["updatedAt"])),
             ),
             orjson.dumps(node),
             now,

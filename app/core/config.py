@@ -29,8 +29,9 @@ DEFAULT_SCOPES = ",".join(
 MIN_SECRET_BYTES = 32
 
 
-class MissingCredentials(RuntimeError):
-    """The app cannot verify anything Shopify sends without its key and secret."""
+class UnusableSettings(RuntimeError):
+    """The process must not start with these settings: without the app's key and secret it cannot
+    verify anything Shopify sends, and in production it must not run on development backends."""
 
 
 class Settings(BaseSettings):
@@ -87,15 +88,25 @@ class Settings(BaseSettings):
     def require_credentials(self) -> None:
         """Refuse to run without the app's key and a real secret (and a real previous one, if given)."""
         if not self.shopify_api_key.strip():
-            raise MissingCredentials("SHOPIFY_API_KEY must be set (`dangol dev` sets dev values)")
+            raise UnusableSettings("SHOPIFY_API_KEY must be set (`dangol dev` sets dev values)")
         secrets = {"SHOPIFY_API_SECRET": self.shopify_api_secret.get_secret_value()}
         if self.previous_secret is not None:
             secrets["SHOPIFY_API_SECRET_PREVIOUS"] = self.previous_secret
         for name, secret in secrets.items():
             if len(secret.encode()) < MIN_SECRET_BYTES:
-                raise MissingCredentials(
+                raise UnusableSettings(
                     f"{name} must be at least {MIN_SECRET_BYTES} bytes (`dangol dev` sets dev values)"
                 )
+
+    def require_production_backends(self) -> None:
+        """In production, the shared state lives in PostgreSQL and a real Redis: SQLite holds one
+        writer on one machine, and the embedded Redis dies with the process that started it."""
+        if self.dangol_env != "production":
+            return
+        if self.is_sqlite:
+            raise UnusableSettings("DANGOL_ENV=production needs DATABASE_URL to name PostgreSQL, not SQLite")
+        if not self.redis_url:
+            raise UnusableSettings("DANGOL_ENV=production needs REDIS_URL (the embedded Redis is for development)")
 
     @property
     def webhook_secrets(self) -> list[str]:

@@ -190,7 +190,7 @@ _SORT = {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at", "PROCESSED_AT":
 def _matches(order: DevOrder, search: str | None) -> bool:
     for term in _TERM.finditer(search or ""):
         try:
-            bound = datetime.fromisoformat(term["value"].replace("Z", "+00:00"))
+            bound = datetime.fromisoformat(term["value"])
         except ValueError as exc:
             raise GraphQLError(f"invalid date in query: {term['value']}") from exc
         value: datetime = getattr(order, term["field"])

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """`services` may be given by tests (and closed by them); otherwise the app builds and closes its own."""
     settings = settings or get_settings()
     settings.require_credentials()
+    settings.require_production_backends()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

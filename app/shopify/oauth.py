@@ -35,7 +35,7 @@ class TokenGrant:
 
 
 def _at(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+    return datetime.fromisoformat(iso) if iso else None
 
 
 def _grant_from_package(token: Any) -> TokenGrant:

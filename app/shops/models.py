@@ -33,10 +33,6 @@ class Shop(SQLModel, table=True):
     def installed(self) -> bool:
         return self.uninstalled_at is None
 
-    @property
-    def subdomain(self) -> str:
-        return self.domain.removesuffix(".myshopify.com")
-
 
 class ShopToken(SQLModel, table=True):
     """The offline token, encrypted. `generation` grows with every refresh so a writer can tell

@@ -36,6 +36,12 @@ async def shops_by_domain(session: AsyncSession, domains: list[str]) -> dict[str
     return {shop.domain: shop for shop in result.scalars()}
 
 
+async def all_shops(session: AsyncSession) -> list[Shop]:
+    """Installed or not: an uninstalled shop keeps its data until `shop/redact`."""
+    result = await session.execute(select(Shop).order_by(Shop.id))  # type: ignore[arg-type]
+    return list(result.scalars())
+
+
 async def installed_shops(session: AsyncSession) -> list[Shop]:
     result = await session.execute(select(Shop).where(Shop.uninstalled_at.is_(None)).order_by(Shop.id))  # type: ignore[union-attr, arg-type]
     return list(result.scalars())

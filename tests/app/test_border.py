@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.core.config import MissingCredentials, Settings
+from app.core.config import Settings, UnusableSettings
 from app.http import border
 from app.http.main import create_app
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT
@@ -162,8 +162,23 @@ def test_the_app_refuses_to_start_without_real_credentials(settings, key, secret
         | {"shopify_api_key": key, "shopify_api_secret": secret, "shopify_api_secret_previous": previous}
     )
     # when / then
-    with pytest.raises(MissingCredentials):
+    with pytest.raises(UnusableSettings):
         create_app(bad)
+
+
+@pytest.mark.parametrize(
+    ("database", "redis"),
+    [("sqlite:///var/dangol.db", "redis://127.0.0.1:6379/0"), ("postgresql+psycopg://db/dangol", None)],
+    ids=["_case=sqlite", "_case=embedded_redis"],
+)
+def test_production_refuses_the_development_backends(settings, database, redis):
+    production = Settings.model_validate(
+        settings.model_dump()
+        | {"dangol_env": "production", "database_url": database, "redis_url": redis}
+        | {"dangol_encryption_key": "x" * 44}
+    )
+    with pytest.raises(UnusableSettings, match="production"):
+        create_app(production)
 
 
 async def test_a_token_signed_with_a_placeholder_secret_is_refused(client, store_client):

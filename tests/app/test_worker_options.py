@@ -28,6 +28,7 @@ def test_the_crons_the_product_relies_on_are_registered(settings):
         "webhooks.reconcile_orders",
         "loyalty.recompute_tiers",
         "privacy.forget_old",
+        "loyalty.audit_balances",
     }
     # the sweeper runs several times a minute, the token refresh well inside a token's margin
     assert len(crons["webhooks.sweep_inbox"].second) >= 2
@@ -36,3 +37,5 @@ def test_the_crons_the_product_relies_on_are_registered(settings):
     assert crons["loyalty.recompute_tiers"].hour is None
     # personal data is forgotten every hour, not once a day
     assert crons["privacy.forget_old"].hour is None
+    # the ledger's invariant is audited every night
+    assert crons["loyalty.audit_balances"].hour == 3
