@@ -1,4 +1,4 @@
-"""Settings: every knob of CONTRACT.md's configuration table, read from the environment or `.env`."""
+"""Settings: every knob of the README's configuration list, read from the environment or `.env`."""
 
 from __future__ import annotations
 

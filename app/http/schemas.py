@@ -1,4 +1,5 @@
-"""The JSON shapes of CONTRACT.md's endpoints, so the OpenAPI schema says exactly what we answer."""
+"""The JSON shapes of the public endpoints (docs/architecture.md, "The HTTP surface"), so the OpenAPI
+schema says exactly what we answer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ MAX_POINTS_ADJUSTMENT = 1_000_000_000
 
 
 class ErrorOut(BaseModel):
-    """Every error: CONTRACT.md's `{"error", "detail"}`; a 422 adds the validation `errors`."""
+    """Every error: `{"error", "detail"}`; a 422 adds the validation `errors`."""
 
     model_config = ConfigDict(extra="allow")
 

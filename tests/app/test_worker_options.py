@@ -1,4 +1,4 @@
-"""The worker's arq settings, as ARCHITECTURE.md measured arq: short webhook job timeouts (a SIGKILLed
+"""The worker's arq settings, as docs/architecture.md describes arq: short webhook job timeouts (a SIGKILLed
 job is re-run only after its timeout plus 10 s), results kept briefly (dedupe lives in unique keys),
 and every cron the product relies on registered."""
 

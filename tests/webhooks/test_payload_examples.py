@@ -21,7 +21,7 @@ from tests.shopify import load_payload, load_payload_bytes, payload_topics
 from webhooks.endpoint import accepted_topics
 from webhooks.models import InboxStatus, WebhookInbox
 
-# Topics the product must handle (CONTRACT.md: points from orders, the mandatory compliance topics,
+# Topics the product must handle (points from orders, the mandatory compliance topics,
 # the app's own lifecycle). A handler added later for another topic is expected to process it too.
 MUST_HANDLE = frozenset(
     {

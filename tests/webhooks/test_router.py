@@ -1,4 +1,4 @@
-"""`POST /webhooks` against CONTRACT.md: 200 accepted (or duplicate, or not our shop), 401 bad HMAC,
+"""`POST /webhooks` as docs/architecture.md describes it: 200 accepted (or duplicate, or not our shop), 401 bad HMAC,
 400 missing header or body not JSON; the inbox keeps one row per delivery and per event."""
 
 from __future__ import annotations
