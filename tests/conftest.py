@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -113,12 +114,38 @@ def stack_services(settings: Settings, devstore: DevStore) -> Services:
     return built
 
 
+@dataclass
+class LiveApp:
+    app: FastAPI
+    services: Services
+    client: httpx.AsyncClient  # to the app, as APP_URL
+    store: httpx.AsyncClient  # to the dev store, as STORE_URL
+
+
 @asynccontextmanager
-async def running_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+async def running_app(
+    settings: Settings, devstore: DevStore, services: Services | None = None
+) -> AsyncIterator[LiveApp]:
+    """The one way a test gets a live app: started with its lifespan, wired to an in-process dev store
+    that delivers its webhooks back to it, with a client to each. Services built here are closed
+    here; services given are the caller's to close."""
+    own = services is None
+    services = services or stack_services(settings, devstore)
     application = create_app(settings, services)
     services.app_holder["app"] = application  # type: ignore[attr-defined]
-    async with LifespanManager(application):
-        yield application
+    try:
+        async with (
+            LifespanManager(application),
+            httpx.AsyncClient(transport=httpx.ASGITransport(application), base_url=APP_URL) as client,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(services.devstore_app),  # type: ignore[attr-defined]
+                base_url=STORE_URL,
+            ) as store,
+        ):
+            yield LiveApp(application, services, client, store)
+    finally:
+        if own:
+            await services.close()
 
 
 @pytest.fixture
@@ -129,19 +156,24 @@ async def services(settings: Settings, devstore: DevStore) -> AsyncIterator[Serv
 
 
 @pytest.fixture
-async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
-    async with running_app(settings, services) as application:
-        yield application
+async def live(settings: Settings, devstore: DevStore, services: Services) -> AsyncIterator[LiveApp]:
+    async with running_app(settings, devstore, services) as started:
+        yield started
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=APP_URL) as http:
-        yield http
+def app(live: LiveApp) -> FastAPI:
+    return live.app
+
+
+@pytest.fixture
+def client(live: LiveApp) -> httpx.AsyncClient:
+    return live.client
 
 
 @pytest.fixture
 async def store_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """The dev store alone, for tests that talk to it without starting the app."""
     transport = httpx.ASGITransport(services.devstore_app)  # type: ignore[attr-defined]
     async with httpx.AsyncClient(transport=transport, base_url=STORE_URL) as http:
         yield http

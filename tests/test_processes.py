@@ -8,13 +8,12 @@ import os
 import signal
 from collections import Counter
 
-import httpx
 import orjson
 import pytest
 from sqlalchemy import func, select
 
 from app.core.clock import utcnow
-from tests.conftest import APP_URL, STORE_URL, running_app, stack_services
+from tests.conftest import running_app, stack_services
 from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook
 from tests.loyalty.ledger import accounts
 from tests.processes import RedisServer, free_port, spawn_worker, stop, wait_until, worker_env
@@ -62,11 +61,8 @@ async def test_webhooks_accepted_while_redis_is_down_are_processed_when_it_retur
     services = stack_services(private, devstore)
     worker = spawn_worker(worker_env(private), tmp_path / "worker.log")
     try:
-        async with (
-            running_app(private, services) as app,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=APP_URL) as client,
-            httpx.AsyncClient(transport=httpx.ASGITransport(services.devstore_app), base_url=STORE_URL) as store,
-        ):
+        async with running_app(private, devstore, services) as live:
+            client, store = live.client, live.store
             await install_shop(client, store)
             # when Redis stops and 30 orders arrive
             redis.stop()

@@ -10,11 +10,10 @@ import orjson
 
 from app.core.clock import utcnow
 from app.core.config import Settings
+from app.devstore.demo import DEMO_SHOP, DEV_API_SECRET
 from app.devstore.payloads import sample_payload
 from app.devstore.signing import webhook_hmac
 from app.devstore.state import DevShop
-
-DEMO_SHOP = "dangol-demo.myshopify.com"
 
 
 def webhook_headers(
@@ -57,8 +56,6 @@ async def deliver(
 async def send_sample_webhook(
     settings: Settings, *, topic: str, address: str, shop: str | None, body: bytes | None, api_version: str | None
 ) -> tuple[int, str]:
-    from app.dev import DEV_API_SECRET
-
     domain = shop or DEMO_SHOP
     payload: dict[str, Any] | bytes = (
         body if body is not None else sample_payload(DevShop(domain=domain, id=548380009, name="Sample shop"), topic)

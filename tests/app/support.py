@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -12,13 +10,8 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from sqlalchemy import func, select
 
-from app.core.config import Settings
 from app.core.db import Database
-from app.devstore.state import DevStore
-from app.services import Services
 from app.shops.models import Shop, ShopToken
-from tests.conftest import APP_URL, stack_services
-from tests.conftest import running_app as app_of
 from tests.factories import SHOP
 
 
@@ -80,18 +73,3 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert body["error"] == code, body
     return body  # type: ignore[no-any-return]
-
-
-@asynccontextmanager
-async def running_app(settings: Settings, devstore: DevStore) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
-    """The app and its dev store built from other settings than the `settings` fixture's (a rotated
-    secret, an unreachable Redis), wired the way tests/conftest.py wires the usual ones."""
-    services = stack_services(settings, devstore)
-    try:
-        async with (
-            app_of(settings, services) as application,
-            httpx.AsyncClient(transport=httpx.ASGITransport(application), base_url=APP_URL) as client,
-        ):
-            yield services, client
-    finally:
-        await services.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.support import running_app
+from tests.conftest import running_app
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 CLOSED_PORT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
@@ -35,9 +35,9 @@ async def test_healthz_is_200_when_database_and_redis_answer(client):
 async def test_healthz_is_503_when_a_dependency_is_unreachable(settings, devstore, _case, setting, unreachable, body):
     # given an app whose database or Redis is not there
     broken = settings.model_copy(update={setting: unreachable})
-    async with running_app(broken, devstore) as (_, client):
+    async with running_app(broken, devstore) as live:
         # when
-        response = await client.get("/healthz")
+        response = await live.client.get("/healthz")
 
         # then
         assert response.status_code == 503, response.text

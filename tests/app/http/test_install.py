@@ -21,11 +21,10 @@ from tests.app.support import (
     call_back,
     count_rows,
     find_shop,
-    running_app,
     token_requests,
     token_row,
 )
-from tests.conftest import API_KEY, API_SECRET, APP_URL
+from tests.conftest import API_KEY, API_SECRET, APP_URL, running_app
 from tests.factories import SHOP, approved_callback, bearer, install_shop
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -372,9 +371,10 @@ async def test_token_exchange_refused_answers_401_and_stores_nothing(settings, d
             "shopify_api_secret_previous": SecretStr(API_SECRET),
         }
     )
-    async with running_app(rotated, devstore) as (services, client):
+    async with running_app(rotated, devstore) as live:
+        services = live.services
         # when a shop we do not know arrives with such a token
-        response = await client.get("/admin/api/program", headers=bearer(SHOP, secret=API_SECRET))
+        response = await live.client.get("/admin/api/program", headers=bearer(SHOP, secret=API_SECRET))
 
         # then App Bridge is told to retry with a fresh token, and nothing is stored
         assert_error(response, 401, "token_exchange_refused")

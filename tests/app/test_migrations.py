@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 from app.core.db import metadata, sync_url
 from app.models import MODEL_MODULES, import_all_models
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "loyalty", "referrals", "crm", "webhooks", "frontend")
 
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from app.shops.models import Shop
-from tests.app.support import assert_error, count_rows, running_app, token_requests
-from tests.conftest import API_KEY, API_SECRET
+from tests.app.support import assert_error, count_rows, token_requests
+from tests.conftest import API_KEY, API_SECRET, running_app
 from tests.factories import SHOP, bearer, install_shop
 
 RETRY = "x-shopify-retry-invalid-session-request"
@@ -181,7 +181,8 @@ async def test_during_a_secret_rotation_tokens_signed_with_either_secret_are_acc
             "shopify_api_secret_previous": SecretStr(API_SECRET),
         }
     )
-    async with running_app(rotated, devstore) as (_, client):
+    async with running_app(rotated, devstore) as live:
+        client = live.client
         headers = bearer(SHOP, secret="rotated-secret-of-thirty-two-bytes-x")
         assert (await client.get("/admin/api/program", headers=headers)).status_code == 200
 

@@ -21,7 +21,7 @@ from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The console script `pip install -e .` made, as the README's commands run it.
 SCRIPT = Path(sys.executable).with_name("dangol")
 DANGOL = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app.cli"]
