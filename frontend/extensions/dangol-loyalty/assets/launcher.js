@@ -95,5 +95,8 @@
     launcher.hidden = false;
   }
 
-  document.querySelectorAll('[data-dangol-launcher]').forEach(setUp);
+  // Whether Shopify puts this script before or after the block, the block must be parsed first.
+  const start = () => document.querySelectorAll('[data-dangol-launcher]').forEach(setUp);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();

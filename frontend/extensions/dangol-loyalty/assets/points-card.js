@@ -28,21 +28,27 @@
     field('next').textContent = nextTierText(me, card);
   }
 
-  const cards = document.querySelectorAll('[data-dangol-points]');
-  if (cards.length === 0) return;
-  // Every card on a page shows the same shopper: one request serves them all.
-  const me = fetch(cards[0].dataset.src, {
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json' },
-  }).then((response) => {
-    if (!response.ok) throw new Error(String(response.status));
-    return response.json();
-  });
-  cards.forEach((card) => {
-    me.then((data) => show(card, data))
-      .catch(() => {
-        card.querySelector('[data-dangol-error]').hidden = false;
-      })
-      .finally(() => card.setAttribute('aria-busy', 'false'));
-  });
+  function start() {
+    const cards = document.querySelectorAll('[data-dangol-points]');
+    if (cards.length === 0) return;
+    // Every card on a page shows the same shopper: one request serves them all.
+    const me = fetch(cards[0].dataset.src, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    }).then((response) => {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    });
+    cards.forEach((card) => {
+      me.then((data) => show(card, data))
+        .catch(() => {
+          card.querySelector('[data-dangol-error]').hidden = false;
+        })
+        .finally(() => card.setAttribute('aria-busy', 'false'));
+    });
+  }
+
+  // Whether Shopify puts this script before or after the block, the block must be parsed first.
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
