@@ -22,6 +22,8 @@
   }
 
   function pageContent(html) {
+    // frontend/templates/storefront/loyalty.html wraps the page in .dangol-loyalty; should the proxy
+    // ever answer inside the theme's layout, the theme's header and footer stay out of the panel.
     const page = new DOMParser().parseFromString(html, 'text/html');
     const root = clean(page.querySelector('.dangol-loyalty') || page.querySelector('main') || page.body);
     const content = document.createDocumentFragment();
