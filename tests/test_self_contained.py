@@ -20,6 +20,7 @@ BESIDE_THE_CHECKOUT = re.compile(r"\.\./shared\b|parents\[\d+\]\s*/\s*[\"']share
 
 SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 SKIPPED_DIRS |= {"var", "build", "dist"}  # what `dangol dev` and packaging leave behind (.gitignore)
+SKIPPED_DIRS |= {".cache"}  # Node and the Shopify CLI that scripts/theme_check.py installs (.gitignore)
 # .ci/run looks for that folder only to leave it behind: it runs the tests from a clone made elsewhere.
 ALLOWED = {Path("tests/data"), Path(".ci/run")}
 
