@@ -30,6 +30,7 @@ from app.shops.sync import sync_shop
 from app.shops.tokens import ShopNotConnected
 from loyalty import audit
 from loyalty import service as loyalty_service
+from referrals import service as referrals_service
 from webhooks import inbox
 from webhooks import tasks as webhook_tasks
 from webhooks.reconcile import reconcile_shop
@@ -191,6 +192,13 @@ async def forget_old_personal_data(ctx: dict[str, Any], *, now: datetime | None 
     return emptied, exports
 
 
+async def record_referral_code(ctx: dict[str, Any], shop_id: int, customer_id: int, code: str) -> None:
+    """A storefront read showed a derived code it did not write: record it (app/shops/storefront.py)."""
+    services: Services = ctx["services"]
+    async with services.db.unit_of_work() as session:
+        await referrals_service.record_code(session, shop_id=shop_id, customer_id=customer_id, code=code)
+
+
 async def _on_startup(ctx: dict[str, Any]) -> None:
     # Whatever arrived while no worker was listening is picked up now, not at the next sweep.
     await ctx["drainer"].wake()
@@ -204,6 +212,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             func(webhook_tasks.process_inbox, name=webhook_tasks.PROCESS_JOB, timeout=job_timeout, max_tries=3),
             func(sync_shop_job, name=shops_service.SYNC_JOB, timeout=60, max_tries=8),
             func(recompute_shop_tiers, name=loyalty_service.RECOMPUTE_SHOP_TIERS_JOB, timeout=3600, max_tries=3),
+            func(record_referral_code, name=referrals_service.ENSURE_CODE_JOB, timeout=30, max_tries=5),
         ],
         "cron_jobs": [
             cron(

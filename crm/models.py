@@ -29,6 +29,13 @@ class CrmCustomer(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("shop_id", "customer_id"),
         Index("ix_crm_customers_email", "shop_id", "email"),
+        # Substring search by name or email: a trigram index on PostgreSQL (pg_trgm).
+        Index(
+            "ix_crm_customers_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
@@ -42,6 +49,8 @@ class CrmCustomer(SQLModel, table=True):
     state: str | None = Field(default=None, sa_type=Text)
     locale: str | None = Field(default=None, sa_type=Text)
     addresses: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # Lower-cased "email first last", what the admin's search matches (crm/directory.py).
+    search_text: str = Field(default="", sa_type=Text)
     # The profile's version: Shopify's updated_at of the snapshot it came from.
     shopify_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     email_consent_state: str | None = Field(default=None, sa_type=Text)

@@ -17,8 +17,12 @@ CUSTOMERS: Table = CrmCustomer.__table__  # type: ignore[attr-defined]
 ORDERS: Table = CrmOrder.__table__  # type: ignore[attr-defined]
 LINES: Table = CrmOrderLine.__table__  # type: ignore[attr-defined]
 
-PROFILE = ("email", "first_name", "last_name", "phone", "state", "locale", "addresses", "shopify_created_at")
 CONSENT = ("email_consent_state", "email_consent_opt_in_level", "email_consent_updated_at")
+
+
+def search_text(customer: CustomerSnapshot) -> str:
+    """What the admin's search looks in: email and name, lower-cased, in one string."""
+    return " ".join(part for part in (customer.email, customer.first_name, customer.last_name) if part).lower()
 
 
 async def save_orders(session: AsyncSession, shop_id: int, orders: Sequence[OrderRecord], now: datetime) -> None:
@@ -96,6 +100,7 @@ async def save_customers(
                 "state": c.state,
                 "locale": c.locale,
                 "addresses": list(c.addresses),
+                "search_text": search_text(c),
                 "shopify_created_at": c.created_at,
                 "shopify_updated_at": c.updated_at,
                 "recorded_at": now,
@@ -120,6 +125,7 @@ async def save_consents(session: AsyncSession, shop_id: int, consents: Sequence[
                 "email_consent_opt_in_level": c.opt_in_level,
                 "email_consent_updated_at": c.updated_at,
                 "addresses": [],
+                "search_text": "",
                 "recorded_at": now,
             }
             for c in consents

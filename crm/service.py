@@ -40,6 +40,11 @@ async def record_consent(session: AsyncSession, *, shop_id: int, consent: EmailC
     await repository.save_consents(session, shop_id, [consent], utcnow())
 
 
+async def profile(session: AsyncSession, *, shop_id: int, customer_id: int) -> dict[str, Any] | None:
+    """The customer as Shopify last described them (name, email, phone, addresses, consent), or None."""
+    return await repository.customer_of(session, shop_id, customer_id)
+
+
 async def export_customer(
     session: AsyncSession, *, shop_id: int, customer_id: int, order_ids: Sequence[int] = ()
 ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,7 @@ from loyalty.errors import IdempotencyKeyReused, InsufficientPoints
 from loyalty.models import EntryKind
 from loyalty.programs import get_program
 from loyalty.repository import NewEntry
-from loyalty.schemas import MemberView, NextTier
+from loyalty.schemas import LedgerLine, MemberView, NextTier
 
 LEDGER_PAGE = 100
 
@@ -43,6 +44,23 @@ async def member_view(
         next_tier=NextTier(name=upcoming[0].name, remaining=upcoming[1]) if upcoming else None,
         ledger=await repository.ledger_lines(session, shop_id, member.id, ledger_limit) if member else [],
     )
+
+
+async def ledger_page(
+    session: AsyncSession, *, shop_id: int, customer_id: int, before_id: int | None, limit: int = LEDGER_PAGE
+) -> tuple[list[LedgerLine], int | None]:
+    """A page of the member's history, newest first, and the id to continue before (None at the end)."""
+    member = await repository.find_member(session, shop_id, customer_id)
+    if member is None:
+        return [], None
+    lines = await repository.ledger_lines(session, shop_id, member.id, limit + 1, before_id)
+    return lines[:limit], (lines[limit - 1].id if len(lines) > limit else None)
+
+
+async def tier_history(session: AsyncSession, *, shop_id: int, customer_id: int) -> list[dict[str, Any]]:
+    """The member's tier changes, oldest first."""
+    member = await repository.find_member(session, shop_id, customer_id)
+    return [] if member is None else await repository.tier_history(session, shop_id, member.id)
 
 
 async def adjust_points(

@@ -33,17 +33,27 @@ class LoyaltyProgram(SQLModel, table=True):
     shop_id: int = _shop_fk(primary_key=True)
     document: dict[str, Any] = Field(sa_type=JSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the merchant last saved the program, or kept the default, in the admin (onboarding).
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Member(SQLModel, table=True):
     __tablename__ = "loyalty_members"
-    __table_args__ = (UniqueConstraint("shop_id", "customer_id"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "customer_id"),
+        # The admin's member list, by points or by spend, page after page (keyset on id).
+        Index("ix_loyalty_members_points", "shop_id", "points_balance", "id"),
+        Index("ix_loyalty_members_spend", "shop_id", "spend", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = _shop_fk()
     customer_id: int = Field(sa_type=BigInteger)
     points_balance: int = Field(default=0, sa_type=BigInteger)
     tier_name: str | None = Field(default=None, max_length=100)
+    # Counted spend in the program's tier window, kept beside the tier it decides (loyalty/tiers.py):
+    # lists sort and filter by it without summing orders.
+    spend: Decimal = Field(default=Decimal(0), sa_type=Money)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     redacted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, delete, func, select, type_coerce, update
+from sqlalchemy import Column, Select, Table, case, delete, func, literal, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
@@ -88,6 +88,7 @@ class MemberState:
     customer_id: int
     points_balance: int
     tier_name: str | None
+    spend: Decimal
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,15 @@ async def save_program(session: AsyncSession, shop_id: int, document: dict[str, 
     await session.execute(
         update(PROGRAMS).where(PROGRAMS.c.shop_id == shop_id).values(document=document, updated_at=now)
     )
+
+
+async def program_reviewed_at(session: AsyncSession, shop_id: int) -> datetime | None:
+    result = await session.execute(select(PROGRAMS.c.reviewed_at).where(PROGRAMS.c.shop_id == shop_id))
+    return result.scalar_one_or_none()
+
+
+async def mark_program_reviewed(session: AsyncSession, shop_id: int, now: datetime) -> None:
+    await session.execute(update(PROGRAMS).where(PROGRAMS.c.shop_id == shop_id).values(reviewed_at=now))
 
 
 async def insert_program_if_missing(
@@ -219,6 +229,7 @@ async def lock_members(
                 "customer_id": cid,
                 "points_balance": 0,
                 "tier_name": base_tier,
+                "spend": Decimal(0),
                 "created_at": now,
                 "updated_at": now,
             }
@@ -254,14 +265,19 @@ async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now:
     await update_rows(session, MEMBERS, rows, increments={"points_balance"})
 
 
-async def ledger_lines(session: AsyncSession, shop_id: int, member_id: int, limit: int) -> list[LedgerLine]:
-    result = await session.execute(
-        select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at)
+async def ledger_lines(
+    session: AsyncSession, shop_id: int, member_id: int, limit: int, before_id: int | None = None
+) -> list[LedgerLine]:
+    """Newest first; with `before_id`, the page after the entry with that id (keyset, not OFFSET)."""
+    statement = (
+        select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at, ENTRIES.c.id)
         .where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.member_id == member_id)
         .order_by(ENTRIES.c.id.desc())
         .limit(limit)
     )
-    return [LedgerLine(**row._mapping) for row in result]
+    if before_id is not None:
+        statement = statement.where(ENTRIES.c.id < before_id)
+    return [LedgerLine(**row._mapping) for row in await session.execute(statement)]
 
 
 async def entry_by_key(session: AsyncSession, shop_id: int, idempotency_key: str) -> tuple[int, int, str] | None:
@@ -339,6 +355,63 @@ def _counted(
     return restrict_to(statement, ORDERS.c.customer_id, customer_ids, dialect_of(session)).where(*conditions)
 
 
+def _band(spend: Any, thresholds: Sequence[Decimal]) -> Any:
+    """The index of the highest threshold `spend` reaches (thresholds rising from 0)."""
+    whens = [(spend >= threshold, index) for index, threshold in reversed(list(enumerate(thresholds)))]
+    return case(*whens, else_=0) if len(whens) > 1 else literal(0)
+
+
+async def members_by_band(session: AsyncSession, shop_id: int, thresholds: Sequence[Decimal]) -> list[int]:
+    """Members per band of their kept spend."""
+    band = _band(MEMBERS.c.spend, thresholds)
+    result = await session.execute(
+        select(band.label("band"), func.count())
+        .where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.redacted_at.is_(None))
+        .group_by(band)
+    )
+    counts = [0] * len(thresholds)
+    for index, count in result:
+        counts[int(index)] += int(count)
+    return counts
+
+
+async def members_by_window_band(
+    session: AsyncSession, shop_id: int, thresholds: Sequence[Decimal], since: datetime | None
+) -> list[int]:
+    """Members per band of their spend since `since`, summed from their orders (members without a
+    counted order there are in the first band)."""
+    spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money).label("spend")
+    conditions = [
+        ORDERS.c.shop_id == shop_id,
+        ORDERS.c.paid.is_(True),
+        ORDERS.c.cancelled.is_(False),
+        ORDERS.c.test.is_(False),
+        ORDERS.c.subtotal.is_not(None),
+        ORDERS.c.customer_id.is_not(None),
+    ]
+    if since is not None:
+        conditions.append(ORDERS.c.processed_at >= since)
+    per_customer = select(ORDERS.c.customer_id, spend).where(*conditions).group_by(ORDERS.c.customer_id).subquery()
+    band = _band(per_customer.c.spend, thresholds)
+    joined = per_customer.join(
+        MEMBERS, (MEMBERS.c.shop_id == shop_id) & (MEMBERS.c.customer_id == per_customer.c.customer_id)
+    )
+    result = await session.execute(
+        select(band.label("band"), func.count())
+        .select_from(joined)
+        .where(MEMBERS.c.redacted_at.is_(None))
+        .group_by(band)
+    )
+    counts = [0] * len(thresholds)
+    for index, count in result:
+        counts[int(index)] += int(count)
+    members = (
+        await session.execute(select(func.count()).where(MEMBERS.c.shop_id == shop_id, MEMBERS.c.redacted_at.is_(None)))
+    ).scalar_one()
+    counts[0] += int(members) - sum(counts)
+    return counts
+
+
 async def all_member_customer_ids(
     session: AsyncSession, shop_id: int, after_member_id: int, limit: int
 ) -> list[tuple[int, int]]:
@@ -349,6 +422,11 @@ async def all_member_customer_ids(
         .limit(limit)
     )
     return [(row.id, row.customer_id) for row in result]
+
+
+async def set_spends(session: AsyncSession, spends: Mapping[int, Decimal]) -> None:
+    """Members' counted spend (by member id), as the tier recompute found it."""
+    await update_rows(session, MEMBERS, [{"id": member_id, "spend": spend} for member_id, spend in spends.items()])
 
 
 async def set_tiers(

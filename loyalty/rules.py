@@ -63,6 +63,16 @@ def tier_for_spend(tiers: Sequence[Tier], spend: Decimal) -> Tier:
     return reached
 
 
+def spend_band(tiers: Sequence[Tier], name: str) -> tuple[Decimal, Decimal | None] | None:
+    """The spend that puts a member in the tier named: [its threshold, the next one's), or None if
+    no tier has that name."""
+    for index, tier in enumerate(tiers):
+        if tier.name == name:
+            upper = tiers[index + 1].threshold if index + 1 < len(tiers) else None
+            return tier.threshold, upper
+    return None
+
+
 def next_tier(tiers: Sequence[Tier], spend: Decimal) -> tuple[Tier, Decimal] | None:
     """The next tier up and what is still to spend to reach it; None at the top."""
     for tier in tiers:

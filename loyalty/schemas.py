@@ -45,6 +45,8 @@ class LedgerLine:
     kind: str
     reason: str
     created_at: datetime
+    # The entry's position in the ledger: pages of history continue from it.
+    id: int = 0
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from loyalty.members import LEDGER_PAGE, adjust_points, member_view
+from loyalty.members import LEDGER_PAGE, adjust_points, ledger_page, member_view, tier_history
 from loyalty.orders import apply_order_events, order_versions
 from loyalty.privacy import export_customer, redact_customer, redact_shop
-from loyalty.programs import RECOMPUTE_SHOP_TIERS_JOB, ensure_program, get_program, update_program
+from loyalty.programs import (
+    RECOMPUTE_SHOP_TIERS_JOB,
+    ensure_program,
+    get_program,
+    mark_reviewed,
+    reviewed_at,
+    update_program,
+)
 from loyalty.tiers import recompute_tiers_page
 
 __all__ = [
@@ -17,10 +24,14 @@ __all__ = [
     "ensure_program",
     "export_customer",
     "get_program",
+    "ledger_page",
+    "mark_reviewed",
     "member_view",
     "order_versions",
     "recompute_tiers_page",
     "redact_customer",
     "redact_shop",
+    "reviewed_at",
+    "tier_history",
     "update_program",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from loyalty import repository, rules
-from loyalty.program import Program
+from loyalty.program import Program, TierWindow
 from loyalty.programs import get_program
 from loyalty.repository import MemberState
 
@@ -29,11 +29,16 @@ async def recompute_tiers(
     since = rules.window_start(program.tier_window, now, shop_timezone)
     spend = await repository.spend_by_customer(session, shop_id, [m.customer_id for m in members], since)
     changes = []
+    moved: dict[int, Decimal] = {}
     for member in members:
         customer_spend = spend.get(member.customer_id, Decimal(0))
+        if customer_spend != member.spend:
+            moved[member.id] = customer_spend
+            member.spend = customer_spend
         tier = rules.tier_for_spend(program.tiers, customer_spend).name
         if tier != member.tier_name:
             changes.append((member, tier, customer_spend))
+    await repository.set_spends(session, moved)
     await repository.set_tiers(session, shop_id, changes, now)
     for member, tier, _ in changes:
         member.tier_name = tier
@@ -61,3 +66,21 @@ async def recompute_tiers_page(
     )
     await recompute_tiers(session, shop_id, program, list(members.values()), shop_timezone, now)
     return page[-1][0]
+
+
+async def members_per_tier(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    thresholds: Sequence[Decimal],
+    window: TierWindow,
+    shop_timezone: str | None,
+    now: datetime,
+) -> list[int]:
+    """How many members each tier of a ladder (thresholds rising from 0) would hold today. For the
+    program's own window the members' kept spend decides; for another window, their orders in it."""
+    program = await get_program(session, shop_id)
+    if window == program.tier_window:
+        return await repository.members_by_band(session, shop_id, thresholds)
+    since = rules.window_start(window, now, shop_timezone)
+    return await repository.members_by_window_band(session, shop_id, thresholds, since)

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from starlette.types import Scope
 
 from app.core.config import Settings
+from app.http import page_tokens
 from app.http.errors import ApiError
 from app.services import Services
 from app.shopify.errors import ShopifyUnavailable, TokenGrantError
 from app.shops import service as shops_service
+from app.shops import storefront
 from app.shops.models import Shop, ShopToken
+from app.shops.storefront import Standing
 
 RETRY_SESSION = {"X-Shopify-Retry-Invalid-Session-Request": "1"}
 # Shopify ids are positive and fit a BIGINT column.
@@ -60,8 +64,14 @@ def authenticator(services: Services) -> Callable[[Scope], ApiError | None]:
         path: str = scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
         url = public_url(services.settings, path, query)
-        if path.startswith("/admin/api/"):
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if path.startswith("/admin/") and not path.startswith("/admin/api/") and not headers.get("authorization"):
+            # An admin page's form: its page token is in the query or a header, never only in the body.
+            token = headers.get(page_tokens.HEADER) or parse_qs(query).get(page_tokens.FIELD, [""])[0]
+            if page_tokens.shop_of(services.settings, token) is None:
+                return ApiError(401, "invalid_page_token", "this page has expired; open Dangol from the admin again")
+            return None
+        if path.startswith("/admin"):
             if not headers.get("authorization"):
                 return ApiError(
                     401, "missing_session_token", "Authorization: Bearer <session token> is required", RETRY_SESSION
@@ -113,22 +123,23 @@ CurrentShop = Annotated[Shop, Depends(current_shop)]
 
 @dataclass(frozen=True)
 class Shopper:
-    shop: Shop
+    standing: Standing
     customer_id: int | None
 
 
 async def proxy_shopper(request: Request, services: ServicesDep) -> Shopper:
-    """A storefront request forwarded by Shopify's app proxy, verified by its `signature`."""
+    """A storefront request forwarded by Shopify's app proxy, verified by its `signature`, with the
+    shopper's standing read in one statement (app/shops/storefront.py)."""
     verdict = services.verifier.app_proxy(url_of(request, services))
     if not verdict.ok or verdict.shop_domain is None:
         raise invalid_proxy_signature(verdict.code)
-    async with services.db.sessions() as session:
-        shop = await shops_service.find_shop(session, verdict.shop_domain)
-    if shop is None or not shop.installed:
-        raise ApiError(404, "shop_not_installed", "this shop has not installed Dangol")
     if verdict.customer_id is not None and not 0 < verdict.customer_id <= MAX_SHOPIFY_ID:
         raise ApiError(400, "invalid_customer", "logged_in_customer_id is not a Shopify customer id")
-    return Shopper(shop=shop, customer_id=verdict.customer_id)
+    async with services.db.sessions() as session:
+        found = await storefront.standing(session, shop_domain=verdict.shop_domain, customer_id=verdict.customer_id)
+    if found is None or not found.installed:
+        raise ApiError(404, "shop_not_installed", "this shop has not installed Dangol")
+    return Shopper(standing=found, customer_id=verdict.customer_id)
 
 
 ProxyShopper = Annotated[Shopper, Depends(proxy_shopper)]

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loyalty.errors import IdempotencyKeyReused, InsufficientPoints, LoyaltyError
@@ -32,6 +32,14 @@ class ApiError(Exception):
         self.detail = detail
         self.headers = headers
         self.extra = extra or {}
+
+
+class ReplyWith(Exception):
+    """A prepared answer that is not an error: a bounce to App Bridge's token page, say."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def error_response(
@@ -64,6 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
+
+    @app.exception_handler(ReplyWith)
+    async def _reply(_: Request, exc: ReplyWith) -> Response:
+        return exc.response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app import __version__
@@ -21,6 +22,7 @@ from app.http.errors import install_error_handlers
 from app.http.routes import admin, auth, health, proxy
 from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
+from frontend.pages import STATIC
 from webhooks.endpoint import OPENAPI_PATH, PATH, WebhookIntake
 from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
@@ -94,8 +96,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Loyalty, referrals and retention for Shopify shops.",
     )
     install_error_handlers(app)
-    for router in (auth.router, admin.router, proxy.router, health.router):
+    for router in (auth.router, *admin.routers, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.dangol_dev_store:
         # By name: production code never imports the dev store (a pyproject.toml import contract).
         devstore = importlib.import_module(DEV_STORE_MODULE)

@@ -132,6 +132,19 @@ class AdjustIn(BaseModel):
         return points
 
 
+class ListedCustomerOut(BaseModel):
+    customer_id: int
+    name: str
+    email: str
+    points: int
+    tier: TierOut
+
+
+class CustomerListOut(BaseModel):
+    customers: list[ListedCustomerOut]
+    next: str | None = Field(description="the cursor of the next page (`after=`), or null on the last page")
+
+
 class ComplianceExportOut(BaseModel):
     customer_id: int
     data_request_id: int

@@ -26,6 +26,8 @@ class Shop(SQLModel, table=True):
     uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When currency, time zone and webhook subscriptions were last read and ensured.
     synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Derives the shop's customers' referral codes (referrals/service.py); made once, at install.
+    referral_key: str = Field(default="", max_length=64)
     # Orders updated before this instant have been compared with Shopify.
     orders_reconciled_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -61,7 +61,7 @@ async def record_install(session: AsyncSession, domain: str, grant: TokenGrant, 
     dialect = dialect_of(session)
     await session.execute(
         insert_ignoring_conflicts(Shop.__table__, dialect).values(  # type: ignore[attr-defined]
-            domain=domain, installed_at=utcnow(), scopes=grant.scope
+            domain=domain, installed_at=utcnow(), scopes=grant.scope, referral_key=referrals_service.new_referral_key()
         )
     )
     shop = await find_shop(session, domain)

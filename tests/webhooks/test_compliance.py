@@ -63,7 +63,8 @@ async def _shop_id(db, domain: str = SHOP) -> int:
 async def _give_referral_code(db, customer_id: int, domain: str = SHOP) -> str:
     shop_id = await _shop_id(db, domain)
     async with db.unit_of_work() as session:
-        return await referrals_service.referral_code(session, shop_id=shop_id, customer_id=customer_id)
+        code = referrals_service.derived_code("k" * 64, customer_id)
+        return await referrals_service.record_code(session, shop_id=shop_id, customer_id=customer_id, code=code)
 
 
 async def _rows(db, model) -> list[Any]:

@@ -29,12 +29,14 @@ REQUEST_TIMEOUT_SECONDS = 30
 NOT_FUZZED_HERE = {"POST /webhooks"}
 ADMIN = ["GET /admin/api/program", "PUT /admin/api/program", "GET /admin/api/customers/{customer_id}"]
 ADMIN += ["POST /admin/api/customers/{customer_id}/adjust", "GET /admin/api/compliance/exports"]
+ADMIN += ["GET /admin/api/customers"]
 STOREFRONT = ["GET /proxy/me.json", "GET /proxy"]
 PUBLIC = ["GET /auth", "GET /auth/callback", "GET /healthz"]
 PROXY_PARAMS = {"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"}
 # Negative data needs something to negate: a parameter or a body.
 WITH_INPUTS = {
     "PUT /admin/api/program",
+    "GET /admin/api/customers",
     "GET /admin/api/customers/{customer_id}",
     "POST /admin/api/customers/{customer_id}/adjust",
     "GET /auth",

@@ -1,26 +1,29 @@
-"""The embedded admin: its page and its JSON API, authenticated by App Bridge session tokens."""
+"""The embedded admin's JSON API, authenticated by App Bridge session tokens. The admin's pages
+(the other modules of this package) are views of the same services."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Body, Header, Path, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.http.deps import (
-    MAX_SHOPIFY_ID,
-    CurrentShop,
-    ServicesDep,
-    invalid_session,
-    request_headers,
-    shop_with_token,
-    url_of,
+from app.http.deps import MAX_SHOPIFY_ID, CurrentShop, ServicesDep
+from app.http.errors import ApiError
+from app.http.schemas import (
+    AdjustIn,
+    ComplianceExportOut,
+    CustomerListOut,
+    CustomerOut,
+    ErrorOut,
+    ListedCustomerOut,
+    TierOut,
 )
-from app.http.schemas import AdjustIn, ComplianceExportOut, CustomerOut, ErrorOut
 from app.shops import compliance
 from app.shops.models import Shop
-from frontend.pages import render
+from crm import directory
+from loyalty import rules
 from loyalty import service as loyalty_service
 from loyalty.program import DEFAULT_PROGRAM_DOCUMENT, Program
 
@@ -29,29 +32,6 @@ router = APIRouter(tags=["admin"])
 CustomerId = Annotated[int, Path(gt=0, le=MAX_SHOPIFY_ID, description="Shopify customer id")]
 # The ledger stores the key with a prefix in a 200-character column: keep well inside it.
 IdempotencyKey = Annotated[str | None, Header(max_length=128, description="repeats with the same key apply once")]
-
-
-@router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-async def admin_home(request: Request, services: ServicesDep) -> Response:
-    verdict = services.verifier.session(request.method, url_of(request, services), request_headers(request))
-    if not verdict.ok or verdict.shop_domain is None:
-        if verdict.status in (301, 302, 303, 307):
-            return Response(status_code=verdict.status, headers=verdict.headers)
-        raise invalid_session(verdict.code, verdict.headers)
-    shop = await shop_with_token(services, verdict.shop_domain, verdict.id_token)
-    async with services.db.sessions() as session:
-        program = await loyalty_service.get_program(session, _id(shop))
-    page = render(
-        "admin/home.html",
-        api_key=services.settings.shopify_api_key,
-        shop_name=shop.name or shop.domain,
-        currency=shop.currency or "",
-        points_per_unit=program.document()["earn"]["points_per_unit"],
-        tier_window=program.tier_window.replace("_", " "),
-        tiers=program.document()["tiers"],
-        rewards=program.rewards,
-    )
-    return HTMLResponse(page, headers=verdict.headers)
 
 
 @router.get("/admin/api/program", response_model=Program, response_model_exclude_none=True)
@@ -68,6 +48,61 @@ async def replace_program(
 ) -> dict[str, Any]:
     async with services.db.unit_of_work() as session:
         return (await loyalty_service.update_program(session, _id(shop), program)).document()
+
+
+@router.get(
+    "/admin/api/customers",
+    response_model=CustomerListOut,
+    responses={400: {"model": ErrorOut, "description": "an unknown tier or a cursor this listing did not give out"}},
+)
+async def list_customers(
+    shop: CurrentShop,
+    services: ServicesDep,
+    query: Annotated[str, Query(max_length=100, description="matches name or email")] = "",
+    sort: Annotated[directory.Sort, Query(description="highest first")] = "points",
+    tier: Annotated[str | None, Query(max_length=100, description="the tier their spend puts them in")] = None,
+    after: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
+) -> CustomerListOut:
+    async with services.db.sessions() as session:
+        program = await loyalty_service.get_program(session, _id(shop))
+        page = await customers_page(session, _id(shop), program, query=query, sort=sort, tier=tier, after=after)
+    return CustomerListOut(
+        customers=[
+            ListedCustomerOut(
+                customer_id=m.customer_id,
+                name=m.name,
+                email=m.email or "",
+                points=m.points,
+                tier=TierOut(name=rules.tier_for_spend(program.tiers, m.spend).name),
+            )
+            for m in page.members
+        ],
+        next=page.next_cursor,
+    )
+
+
+async def customers_page(
+    session: AsyncSession,
+    shop_id: int,
+    program: Program,
+    *,
+    query: str,
+    sort: directory.Sort,
+    tier: str | None,
+    after: str | None,
+) -> directory.Page:
+    """The listing both the API and the customers page answer with; a bad tier or cursor is a 400."""
+    band = None
+    if tier:
+        band = rules.spend_band(program.tiers, tier)
+        if band is None:
+            raise ApiError(400, "unknown_tier", "no tier of the program has that name")
+    try:
+        return await directory.list_members(
+            session, shop_id=shop_id, query=query, sort=sort, spend_band=band, after=after
+        )
+    except directory.BadCursor as exc:
+        raise ApiError(400, "invalid_cursor", str(exc)) from exc
 
 
 @router.get("/admin/api/customers/{customer_id}", response_model=CustomerOut)

@@ -1,0 +1,48 @@
+"""Numbers, money and times as a person in each language expects them (Babel's CLDR data)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from frontend.i18n import Language
+
+# Babel's locale for each language: the region decides grouping and the currency's symbol placement.
+BABEL_LOCALE: dict[Language, str] = {"en": "en_US", "ko": "ko_KR"}
+
+
+def money(amount: Decimal | int | str | None, currency: str | None, language: Language) -> str:
+    """`$1,234.50`, `₩12,000`, `12.500 KWD`: the currency's own digits, the reader's conventions."""
+    if amount is None:
+        return ""
+    if not currency:
+        return number(amount, language)
+    return str(format_currency(Decimal(str(amount)), currency, locale=BABEL_LOCALE[language]))
+
+
+def number(value: Decimal | int | str, language: Language) -> str:
+    return str(format_decimal(Decimal(str(value)), locale=BABEL_LOCALE[language]))
+
+
+def percent(share: float | Decimal, language: Language) -> str:
+    """`share` as a fraction (0.42 → 42%)."""
+    return str(format_percent(share, locale=BABEL_LOCALE[language]))
+
+
+def when(instant: datetime | None, time_zone: str | None, language: Language) -> str:
+    """A moment in the shop's time zone: `Nov 29, 2026, 6:21 PM` / `2026. 11. 29. 오후 6:21`."""
+    if instant is None:
+        return ""
+    zone = ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    return str(format_datetime(instant.astimezone(zone), format="medium", locale=BABEL_LOCALE[language]))
+
+
+def day(instant: datetime | None, time_zone: str | None, language: Language) -> str:
+    if instant is None:
+        return ""
+    zone = ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    return str(format_date(instant.astimezone(zone), format="medium", locale=BABEL_LOCALE[language]))
