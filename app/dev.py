@@ -140,6 +140,7 @@ def _print_urls(app_url: str, env: dict[str, str], smtp_port: int, shopper: int)
         f"""
 Dangol is running.
 
+  Start here (links to everything below)  {app_url}/
   Dev store (place orders, watch points)  {store}/
   Dangol in the shop's admin              {store}/admin/apps/{env["SHOPIFY_API_KEY"]}?shop={DEMO_SHOP}
   A shopper's loyalty page                {store}/shops/{DEMO_SHOP}/apps/loyalty/?customer_id={shopper}

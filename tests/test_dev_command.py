@@ -60,6 +60,10 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
             assert url in printed
         assert (tmp_path / "var").is_dir()  # SQLite and the embedded Redis live under var/
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+        landing = re.search(r"Start here .*?(\S+)\n", printed)
+        assert landing is not None
+        assert landing.group(1) == f"{base}/"
+        assert 'href="/devstore/"' in httpx.get(landing.group(1)).text
         shopper_page = re.search(r"A shopper's loyalty page\s+(\S+)", printed)
         assert shopper_page is not None
         page = httpx.get(shopper_page.group(1))

@@ -22,7 +22,7 @@ from app.devstore.graphql_api import execute
 from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
 from app.devstore.state import DevLine, DevShop, DevStore, Refused, parse_amount
-from app.devstore.webhooks import deliver
+from app.devstore.webhooks import DEMO_SHOP, deliver
 from app.mail.devserver import kept_mail
 from app.shopify.subscriptions import graphql_topic, subscribed_topics
 from frontend.pages import TEMPLATES
@@ -264,6 +264,19 @@ def create_devstore(
         return HTMLResponse(pages.get_template("devstore_admin.html").render(shop=shop, src=src))
 
     return api
+
+
+def demo_links(settings: Settings, store: DevStore, mount: str) -> dict[str, str]:
+    """The pages of the dev store mounted at `mount` to open first, for the demo shop `dangol dev`
+    installs: the store, the shop's admin, its first customer's loyalty page, the kept mail."""
+    shop = store.state.shops.get(DEMO_SHOP)
+    first = min(shop.customers) if shop and shop.customers else None
+    return {
+        "store": f"{mount}/",
+        "admin": f"{mount}/admin/apps/{settings.shopify_api_key}?{urlencode({'shop': DEMO_SHOP})}",
+        "shopper": f"{mount}/shops/{DEMO_SHOP}/apps/loyalty/" + (f"?customer_id={first}" if first else ""),
+        "mail": f"{mount}/mail",
+    }
 
 
 def _token_exchange(store: DevStore, settings: Settings, body: dict[str, Any], expiring: bool) -> Response:

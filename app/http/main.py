@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,12 +17,14 @@ from app.core.heap import settle_heap
 from app.http.border import Border
 from app.http.deps import authenticator
 from app.http.errors import install_error_handlers
-from app.http.routes import admin, auth, health, proxy
+from app.http.routes import admin, auth, health, home, proxy
 from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
 from webhooks.endpoint import OPENAPI_PATH, PATH, WebhookIntake
 from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
+
+DEV_STORE_PATH = "/devstore"
 
 
 class DangolAPI(FastAPI):
@@ -90,10 +92,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Loyalty, referrals and retention for Shopify shops.",
     )
     install_error_handlers(app)
-    for router in (auth.router, admin.router, proxy.router, health.router):
+    for router in (home.router, auth.router, admin.router, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     if settings.dangol_dev_store:
-        from app.devstore.app import create_devstore
+        from app.devstore.app import create_devstore, demo_links
 
-        app.mount("/devstore", create_devstore(settings))
+        devstore = create_devstore(settings)
+        app.mount(DEV_STORE_PATH, devstore)
+        app.state.dev_links = partial(demo_links, settings, devstore.state.store, DEV_STORE_PATH)
     return app
