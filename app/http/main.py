@@ -16,6 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.heap import settle_heap
 from app.http.border import Border
 from app.http.deps import authenticator
+from app.http.docs import install_docs
 from app.http.errors import install_error_handlers
 from app.http.routes import admin, auth, health, home, proxy
 from app.http.schemas import ERROR_RESPONSES
@@ -90,7 +91,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         lifespan=lifespan,
         description="Loyalty, referrals and retention for Shopify shops.",
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     for router in (home.router, auth.router, admin.router, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)

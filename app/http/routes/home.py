@@ -25,7 +25,7 @@ async def landing_page(request: Request) -> HTMLResponse:
         "landing.html",
         lang=language,
         t=landing.STRINGS[language],
-        dev_links=dev_links() | {"docs": request.app.docs_url} if dev_links else None,
+        dev_links=dev_links() | {"docs": request.url_for("swagger_ui").path} if dev_links else None,
         install_url=request.url_for("begin_install").path,
     )
     return HTMLResponse(page, headers={"Content-Language": language, "Vary": "Accept-Language"})
