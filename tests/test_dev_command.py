@@ -100,6 +100,10 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
         _ctrl_c(dev)
     # then everything stopped, quietly, and the port is free again
     _assert_stopped_quietly(log.read_bytes()[said_before_ctrl_c:].decode(errors="replace"))
+    # and all along the worker said what it did with the orders, and arq not a line per job
+    said = log.read_text(errors="replace")
+    assert "webhooks.batch.drained" in said
+    assert "[arq.worker]" not in said
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
@@ -127,7 +131,7 @@ def _ctrl_c(process: subprocess.Popen[bytes]) -> None:
 
 def _assert_stopped_quietly(said_after_ctrl_c: str) -> None:
     assert said_after_ctrl_c.rstrip().endswith("Dangol dev: stopped."), said_after_ctrl_c
-    for noise in ("Traceback", "KeyboardInterrupt", "CancelledError", "Aborted!", "[uvicorn"):
+    for noise in ("Traceback", "KeyboardInterrupt", "CancelledError", "Aborted!", "[uvicorn", "[arq"):
         assert noise not in said_after_ctrl_c, said_after_ctrl_c
 
 
