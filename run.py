@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import venv
@@ -85,6 +86,19 @@ def lock(extra: list[str]) -> int:
     return subprocess.call([str(BIN / "pip-compile"), *LOCK_COMMAND, *extra], cwd=ROOT, env=env)
 
 
+def _call(command: list[str]) -> int:
+    """Run `command` to its end. Ctrl-C in a terminal reaches the child too (the whole foreground
+    process group gets it), so run.py waits while the child stops rather than killing it or printing
+    a traceback of its own; a SIGTERM for run.py is passed on to the child."""
+    child = subprocess.Popen(command)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command not in ("dev", "test", "check", "lock"):
@@ -95,15 +109,18 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "dev":
-        return subprocess.call([str(BIN / "dangol"), "dev", *rest])
+        return _call([str(BIN / "dangol"), "dev", *rest])
     if command == "test":
-        return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
+        return _call([str(PYTHON), "-m", "pytest", *rest])
     for step in CHECKS:
         print("$", " ".join(step), flush=True)
-        if subprocess.call([str(PYTHON), "-m", *step]) != 0:
+        if _call([str(PYTHON), "-m", *step]) != 0:
             return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # while installing: pip has stopped too, and said so
+        sys.exit(128 + signal.SIGINT)

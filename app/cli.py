@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -32,28 +35,44 @@ def dev(port: int, smtp_port: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-def web(host: str, port: int) -> None:
+@click.option(
+    "--server-log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="uvicorn's own lines (its start and stop are at info)",
+)
+def web(host: str, port: int, server_log_level: str) -> None:
     """Serve the HTTP app."""
-    import uvicorn
+    with _quiet_on_interrupt():
+        import uvicorn
 
-    from app.http.main import create_app
+        from app.http.main import create_app
 
-    settings = get_settings()
-    _require_credentials()
-    configure_logging(settings.dangol_log_format)
-    # log_config=None: uvicorn's records go through our handler (JSON in production), not its own.
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        settings = get_settings()
+        _require_credentials()
+        configure_logging(settings.dangol_log_format)
+        # log_config=None: uvicorn's records go through our handler (JSON in production), not its own.
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            log_level=server_log_level,
+            access_log=False,
+        )
 
 
 @main.command()
 def worker() -> None:
     """Run the arq worker; it restarts itself when Redis goes away and comes back."""
-    from app.worker import supervise
+    with _quiet_on_interrupt():
+        from app.worker import supervise
 
-    _require_credentials()
-    settings = get_settings()
-    configure_logging(settings.dangol_log_format)
-    asyncio.run(supervise(settings))
+        _require_credentials()
+        settings = get_settings()
+        configure_logging(settings.dangol_log_format)
+        asyncio.run(supervise(settings))
 
 
 @main.command()
@@ -98,6 +117,16 @@ def trigger(topic: str, address: str, shop: str | None, payload_file: Path | Non
     )
     click.echo(f"{status} {body}".strip())
     sys.exit(0 if 200 <= status < 300 else 1)
+
+
+@contextmanager
+def _quiet_on_interrupt() -> Iterator[None]:
+    """Ctrl-C ends the command with the shell's status for it and no traceback. uvicorn stops
+    gracefully on SIGINT and then raises it again, and click would print "Aborted!" for it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.exit(128 + signal.SIGINT)
 
 
 def _require_credentials() -> None:

@@ -33,6 +33,17 @@ def dev_environment(port: int, smtp_port: int) -> dict[str, str]:
 
 
 def run_dev(port: int = 8000, smtp_port: int = 1025) -> int:
+    """Until Ctrl-C (or SIGTERM, e.g. `kill`): then every child stops and one line says so."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _run_until_stopped(port, smtp_port)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("Dangol dev: stopped.", flush=True)
+
+
+def _run_until_stopped(port: int, smtp_port: int) -> int:
     env = dev_environment(port, smtp_port)
     os.environ.update(env)
     from app.core.config import get_settings
@@ -48,30 +59,41 @@ def run_dev(port: int = 8000, smtp_port: int = 1025) -> int:
     if not settings.redis_url:
         env["REDIS_URL"] = embedded_redis_url(var)
     smtp = start_smtp_server(var / "mail", port=smtp_port)
-    children = [
-        subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--port", str(port)], env=env),
-        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env),
-    ]
+    # uvicorn's start and stop lines would bury the URLs printed below.
+    web = [sys.executable, "-m", "app.cli", "web", "--port", str(port), "--server-log-level", "warning"]
+    children = {
+        "web": subprocess.Popen(web, env=env),
+        "worker": subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env),
+    }
     try:
         _wait_healthy(f"{settings.app_url}/healthz")
         shopper = _install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
         _print_urls(settings.app_url, env, smtp_port, shopper)
-        while all(child.poll() is None for child in children):
+        while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
+        name, child = next((n, c) for n, c in children.items() if c.poll() is not None)
+        print(f"Dangol dev: the {name} process exited ({child.returncode}); stopping the rest.", flush=True)
         return 1
-    except KeyboardInterrupt:
-        return 0
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        # A second Ctrl-C must not cut this short and leave children running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _stop(list(children.values()))
         smtp.stop()
-        print("Dangol dev: stopped.", flush=True)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM, not SIGINT: Ctrl-C in a terminal has already sent SIGINT to the whole process group,
+    and a second SIGINT makes uvicorn skip the app's shutdown (it means "force quit" there)."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _wait_healthy(url: str, timeout: float = 60) -> None:
@@ -114,6 +136,7 @@ def _print_urls(app_url: str, env: dict[str, str], smtp_port: int, shopper: int)
         f"""
 Dangol is running.
 
+  Start here (links to everything below)  {app_url}/
   Dev store (place orders, watch points)  {store}/
   Dangol in the shop's admin              {store}/admin/apps/{env["SHOPIFY_API_KEY"]}?shop={DEMO_SHOP}
   A shopper's loyalty page                {store}/shops/{DEMO_SHOP}/apps/loyalty/?customer_id={shopper}

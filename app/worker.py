@@ -270,6 +270,8 @@ async def supervise(settings: Settings, stop: asyncio.Event | None = None) -> No
     services = build_services(settings)
     ctx = worker_context(services)
     settle_heap()
+    # arq's own start-up lines are off (app/core/logging.py); one line says the worker is up.
+    log.info("worker.started", batch_size=ctx["drainer"].batch_size)
     failures = 0
     try:
         while not stop.is_set():

@@ -156,7 +156,6 @@ class BatchProcessor:
         attempts = event.attempts + 1
         transient = is_transient(exc)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("webhooks.inbox.failed", inbox_id=event.id, topic=event.topic, attempt=attempts, error=error)
         if attempts >= self.max_attempts and not transient:
             self._done(event, Outcome(InboxStatus.FAILED, error=error, shop_id=shop_id))
         else:

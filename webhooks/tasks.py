@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 import structlog
@@ -12,11 +13,14 @@ from app.core import jobs
 from app.core.clock import utcnow
 from app.core.db import Database
 from webhooks.dispatch import BatchProcessor, is_transient
-from webhooks.inbox import claim_due
+from webhooks.inbox import InboxEvent, Outcome, claim_due
+from webhooks.models import InboxStatus
 
 log = structlog.get_logger(__name__)
 
 PROCESS_JOB = "webhooks.process_inbox"
+
+Outcomes = dict[int, tuple[InboxEvent, Outcome]]
 
 
 class Drainer:
@@ -61,13 +65,14 @@ class Drainer:
     async def drain_one_batch(self) -> int:
         """Claim a batch and process it in one transaction; the number of rows it held."""
         claimed: list[int] = []
+        outcomes: Outcomes = {}
         try:
             async with self.db.unit_of_work() as session:
                 now = utcnow()
                 events = await claim_due(session, self.batch_size, now)
                 claimed = [event.id for event in events]
                 if events:
-                    await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
+                    outcomes = await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
         except Exception as exc:
             # Savepoints contain a row's own failure; this is the rest (an outcome that cannot be
             # written, a commit refused). Without this, the same rows would be claimed forever and
@@ -75,16 +80,19 @@ class Drainer:
             if is_transient(exc) or not claimed:
                 raise
             log.warning("webhooks.batch.failed_whole", rows=len(claimed), error=type(exc).__name__)
+            outcomes = {}  # rolled back with the batch
             for inbox_id in claimed:
-                await self._process_alone(inbox_id)
+                outcomes |= await self._process_alone(inbox_id)
+        if outcomes:
+            report(outcomes)
         return len(claimed)
 
-    async def _process_alone(self, inbox_id: int) -> None:
+    async def _process_alone(self, inbox_id: int) -> Outcomes:
         try:
             async with self.db.unit_of_work() as session:
                 now = utcnow()
                 events = await claim_due(session, 1, now, only_id=inbox_id)
-                await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
+                return await BatchProcessor(session, max_attempts=self.max_attempts, now=now).run(events)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -94,6 +102,36 @@ class Drainer:
                 for event in await claim_due(session, 1, now, only_id=inbox_id):
                     processor.record_failure(event, exc)
                 await processor.write_outcomes()
+            return processor.outcomes
+
+
+def outcome_kind(outcome: Outcome) -> str:
+    """processed, ignored, failed (given up or to be tried again) or postponed (waiting, without
+    spending an attempt, for something else to happen first)."""
+    if outcome.status == InboxStatus.PENDING:
+        return "failed" if outcome.uses_attempt else "postponed"
+    return str(outcome.status)
+
+
+def report(outcomes: Outcomes) -> None:
+    """What a committed batch did: a line per failure, then one line with the counts. A worker with
+    nothing to do says nothing; arq's own line per job is turned off (app/core/logging.py)."""
+    counts = Counter(outcome_kind(outcome) for _, outcome in outcomes.values())
+    for inbox_id, (event, outcome) in sorted(outcomes.items()):
+        if outcome_kind(outcome) == "failed":
+            log.warning(
+                "webhooks.inbox.failed",
+                inbox_id=inbox_id,
+                topic=event.topic,
+                reason=outcome.error,
+                attempt=event.attempts + 1,
+                retry=outcome.status == InboxStatus.PENDING,
+            )
+    log.info(
+        "webhooks.batch.drained",
+        rows=len(outcomes),
+        **{kind: counts[kind] for kind in ("processed", "failed", "ignored", "postponed")},
+    )
 
 
 async def process_inbox(ctx: dict[str, Any], *_: Any) -> int:

@@ -64,3 +64,6 @@ def configure_logging(log_format: LogFormat = "json", *, level: int = logging.IN
         logging.getLogger(name).propagate = True
     # One line per HTTP call to Shopify (or the dev store) drowns everything else.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # arq says when each job starts and ends, a cron sweep every few seconds included; the worker
+    # reports what its jobs did instead (webhooks/tasks.py). arq's warnings and errors still show.
+    logging.getLogger("arq").setLevel(logging.WARNING)

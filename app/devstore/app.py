@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,15 +13,16 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 import orjson
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 
 from app.core.config import Settings
+from app.devstore.demo import DEMO_SHOP
 from app.devstore.graphql_api import execute
 from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
-from app.devstore.state import DevLine, DevShop, DevStore, in_currency
+from app.devstore.state import DevLine, DevShop, DevStore, Refused, parse_amount
 from app.devstore.webhooks import deliver
 from app.mail.devserver import kept_mail
 from app.shopify.subscriptions import graphql_topic, subscribed_topics
@@ -32,6 +33,15 @@ OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 
 pages = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates", TEMPLATES]), autoescape=True)
+
+
+@dataclass(frozen=True)
+class FormError:
+    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`)."""
+
+    form: str
+    message: str
+    value: str = ""
 
 
 def _oauth_error(code: str, description: str, status: int = 400) -> JSONResponse:
@@ -139,25 +149,41 @@ def create_devstore(
                         pass
                     await asyncio.sleep(0.2 * (attempt + 1))
 
-    @api.get("/", response_class=HTMLResponse, name="home")
-    async def home() -> HTMLResponse:
-        return HTMLResponse(
-            pages.get_template("devstore_home.html").render(
-                shops=list(store.state.shops.values()),
-                app_url=settings.app_url,
-                api_key=settings.shopify_api_key,
-            )
+    def home_page(request: Request, error: FormError | None = None) -> HTMLResponse:
+        page = pages.get_template("devstore_home.html").render(
+            # The page answers form posts too, at deeper paths: its relative links start from here.
+            base=request.url_for("home").path,
+            shops=list(store.state.shops.values()),
+            app_url=settings.app_url,
+            api_key=settings.shopify_api_key,
+            error=error,
         )
+        return HTMLResponse(page, status_code=422 if error else 200)
+
+    def shop_or_404(domain: str) -> DevShop:
+        try:
+            return store.shop(domain)
+        except KeyError:
+            raise HTTPException(404, f"no shop {domain} in the dev store") from None
+
+    @api.get("/", response_class=HTMLResponse, name="home")
+    async def home(request: Request) -> HTMLResponse:
+        return home_page(request)
 
     @api.post("/shops/{domain}/orders")
     async def place_order(
-        request: Request, domain: str, customer_id: int = Form(0), amount: str = Form("25.00"), paid: bool = Form(True)
+        request: Request,
+        domain: str,
+        customer_id: int = Form(0),
+        amount: str = Form("25.00"),
+        # An unticked checkbox sends nothing, so a missing field is an unpaid order.
+        paid: bool = Form(False),
     ) -> Response:
-        shop = store.shop(domain)
+        shop = shop_or_404(domain)
         try:
-            price = in_currency(Decimal(amount), shop.currency)
-        except InvalidOperation:
-            return _oauth_error("invalid_amount", "amount must be a number")
+            price = parse_amount(amount, shop.currency)
+        except Refused as refused:
+            return home_page(request, FormError(f"order:{domain}", str(refused), amount))
         order = store.place_order(
             domain, customer_id=customer_id or None, paid=paid, lines=[DevLine(title="Dev store item", price=price)]
         )
@@ -168,27 +194,33 @@ def create_devstore(
 
     @api.post("/shops/{domain}/orders/{order_id}/{action}")
     async def order_action(
-        request: Request, domain: str, order_id: int, action: str, amount: str = Form("0")
+        request: Request, domain: str, order_id: int, action: str, amount: str = Form("")
     ) -> Response:
-        shop = store.shop(domain)
-        if action == "pay":
-            order = store.mark_paid(domain, order_id)
-            await announce(shop, "orders/paid", order_payload(shop, order))
-        elif action == "refund":
-            order, refund = store.refund(domain, order_id, Decimal(amount or "0"))
-            await announce(shop, "refunds/create", refund_payload(order, refund))
-            await announce(shop, "orders/updated", order_payload(shop, order))
-        elif action == "cancel":
-            order = store.cancel(domain, order_id)
-            await announce(shop, "orders/cancelled", order_payload(shop, order))
+        shop = shop_or_404(domain)
+        if action not in ("pay", "refund", "cancel") or order_id not in shop.orders:
+            raise HTTPException(404, f"no order {order_id} to {action} in {domain}")
+        try:
+            if action == "pay":
+                order = store.mark_paid(domain, order_id)
+                await announce(shop, "orders/paid", order_payload(shop, order))
+            elif action == "refund":
+                order, refund = store.refund(domain, order_id, parse_amount(amount, shop.currency))
+                await announce(shop, "refunds/create", refund_payload(order, refund))
+                await announce(shop, "orders/updated", order_payload(shop, order))
+            else:
+                order = store.cancel(domain, order_id)
+                await announce(shop, "orders/cancelled", order_payload(shop, order))
+        except Refused as refused:
+            return home_page(request, FormError(f"{action}:{order_id}", str(refused), amount))
         return RedirectResponse(request.url_for("home"), status_code=303)
 
     @api.post("/shops/{domain}/customers")
     async def add_customer(
         request: Request, domain: str, first_name: str = Form(...), last_name: str = Form(""), email: str = Form(...)
     ) -> Response:
+        shop = shop_or_404(domain)
         customer = store.add_customer(domain, first_name, last_name, email)
-        await announce(store.shop(domain), "customers/create", customer_payload(customer))
+        await announce(shop, "customers/create", customer_payload(customer))
         return RedirectResponse(request.url_for("home"), status_code=303)
 
     @api.get("/shops/{domain}/customers.json")
@@ -233,6 +265,19 @@ def create_devstore(
         return HTMLResponse(pages.get_template("devstore_admin.html").render(shop=shop, src=src))
 
     return api
+
+
+def demo_links(settings: Settings, store: DevStore, mount: str) -> dict[str, str]:
+    """The pages of the dev store mounted at `mount` to open first, for the demo shop `dangol dev`
+    installs: the store, the shop's admin, its first customer's loyalty page, the kept mail."""
+    shop = store.state.shops.get(DEMO_SHOP)
+    first = min(shop.customers) if shop and shop.customers else None
+    return {
+        "store": f"{mount}/",
+        "admin": f"{mount}/admin/apps/{settings.shopify_api_key}?{urlencode({'shop': DEMO_SHOP})}",
+        "shopper": f"{mount}/shops/{DEMO_SHOP}/apps/loyalty/" + (f"?customer_id={first}" if first else ""),
+        "mail": f"{mount}/mail",
+    }
 
 
 def _token_exchange(store: DevStore, settings: Settings, body: dict[str, Any], expiring: bool) -> Response:

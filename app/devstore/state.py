@@ -22,6 +22,30 @@ def in_currency(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-get_currency_precision(currency)))
 
 
+# Far above any order a developer types, and well inside the app's Numeric(15, 3) money columns.
+MAX_AMOUNT = Decimal(1_000_000_000)
+
+
+class Refused(ValueError):
+    """What Shopify would not do either (refund more than was paid, pay a cancelled order); the dev
+    store's pages show the message next to the form that asked."""
+
+
+def parse_amount(text: str, currency: str) -> Decimal:
+    """An amount typed into a form, in the currency's smallest unit; `Refused` unless it is a number
+    above zero once rounded to that unit."""
+    try:
+        amount = Decimal(text.strip())
+        if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+            raise Refused(f"Enter an amount between 0 and {MAX_AMOUNT:,}.")
+        amount = in_currency(amount, currency)
+    except ArithmeticError as exc:
+        raise Refused(f"“{text}” is not an amount. Enter a number such as 10.00.") from exc
+    if amount <= 0:
+        raise Refused("Enter an amount above zero.")
+    return amount
+
+
 def utcnow() -> datetime:
     """Shopify's timestamps have whole seconds, in webhooks and in GraphQL alike."""
     return clock.utcnow().replace(microsecond=0)
@@ -109,6 +133,23 @@ class DevOrder(BaseModel):
     @property
     def current_subtotal(self) -> Decimal:
         return self.subtotal - sum((refund.subtotal for refund in self.refunds), Decimal(0))
+
+    # What the merchant may still do with the order; the page offers only these, the store refuses the rest.
+
+    @property
+    def can_pay(self) -> bool:
+        return self.financial_status == "pending" and self.cancelled_at is None
+
+    @property
+    def can_refund(self) -> bool:
+        """Money that was taken and is not yet given back. A cancelled order takes its points back
+        whole (docs/architecture.md), so it is not refunded piece by piece afterwards."""
+        paid = self.financial_status in ("paid", "partially_refunded")
+        return paid and self.cancelled_at is None and self.current_subtotal > 0
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancelled_at is None
 
 
 class DevSubscription(BaseModel):
@@ -246,20 +287,35 @@ class DevStore:
             self.save()
             return order
 
+    def order(self, domain: str, order_id: int) -> DevOrder:
+        order = self.shop(domain).orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        return order
+
     def mark_paid(self, domain: str, order_id: int) -> DevOrder:
         with self.lock:
-            order = self.shop(domain).orders[order_id]
+            order = self.order(domain, order_id)
+            if not order.can_pay:
+                raise Refused(f"Order {order.name} is {_status(order)}; only a pending order can be paid.")
             order.financial_status = "paid"
             order.updated_at = utcnow()
             self.save()
             return order
 
     def refund(self, domain: str, order_id: int, amount: Decimal) -> tuple[DevOrder, DevRefund]:
+        """Gives back `amount` of what is left; `Refused` for nothing, for more than is left, or when
+        the order was never paid or is cancelled."""
         with self.lock:
-            order = self.shop(domain).orders[order_id]
-            refund = DevRefund(
-                id=self.state.new_id(), created_at=utcnow(), line_subtotals=[min(amount, order.current_subtotal)]
-            )
+            order = self.order(domain, order_id)
+            if not order.can_refund:
+                raise Refused(f"Order {order.name} is {_status(order)}; there is nothing to refund.")
+            left = order.current_subtotal
+            if amount <= 0:
+                raise Refused("Enter an amount above zero.")
+            if amount > left:
+                raise Refused(f"Order {order.name} has {left} {order.currency} left to refund; {amount} is more.")
+            refund = DevRefund(id=self.state.new_id(), created_at=utcnow(), line_subtotals=[amount])
             order.refunds.append(refund)
             order.financial_status = "refunded" if order.current_subtotal <= 0 else "partially_refunded"
             order.updated_at = utcnow()
@@ -268,7 +324,9 @@ class DevStore:
 
     def cancel(self, domain: str, order_id: int) -> DevOrder:
         with self.lock:
-            order = self.shop(domain).orders[order_id]
+            order = self.order(domain, order_id)
+            if not order.can_cancel:
+                raise Refused(f"Order {order.name} is already cancelled.")
             order.cancelled_at = order.updated_at = utcnow()
             if order.financial_status == "pending":
                 order.financial_status = "voided"
@@ -340,3 +398,7 @@ class DevStore:
                 for token in [t for t, g in table.items() if g.shop == domain]:
                     del table[token]
             self.save()
+
+
+def _status(order: DevOrder) -> str:
+    return "cancelled" if order.cancelled_at else order.financial_status.replace("_", " ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,8 +18,9 @@ from app.core.config import Settings, get_settings
 from app.core.heap import settle_heap
 from app.http.border import Border
 from app.http.deps import authenticator
+from app.http.docs import install_docs
 from app.http.errors import install_error_handlers
-from app.http.routes import admin, auth, health, proxy
+from app.http.routes import admin, auth, health, home, proxy
 from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
 from frontend.pages import STATIC
@@ -28,6 +29,7 @@ from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
 
 DEV_STORE_MODULE = "app.devstore.app"
+DEV_STORE_PATH = "/devstore"
 
 
 class DangolAPI(FastAPI):
@@ -94,13 +96,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         lifespan=lifespan,
         description="Loyalty, referrals and retention for Shopify shops.",
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
-    for router in (auth.router, *admin.routers, proxy.router, health.router):
+    for router in (home.router, auth.router, *admin.routers, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.dangol_dev_store:
         # By name: production code never imports the dev store (a pyproject.toml import contract).
-        devstore = importlib.import_module(DEV_STORE_MODULE)
-        app.mount("/devstore", devstore.create_devstore(settings))
+        devstore_module = importlib.import_module(DEV_STORE_MODULE)
+        devstore = devstore_module.create_devstore(settings)
+        app.mount(DEV_STORE_PATH, devstore)
+        app.state.dev_links = partial(devstore_module.demo_links, settings, devstore.state.store, DEV_STORE_PATH)
     return app

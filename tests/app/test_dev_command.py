@@ -51,15 +51,7 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
     port, smtp_port = free_port(), free_port()
     env = _newcomer_env(tmp_path)
     log = tmp_path / "dev.log"
-    with log.open("wb") as handle:
-        dev = subprocess.Popen(
-            [*DANGOL, "dev", "--port", str(port), "--smtp-port", str(smtp_port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=handle,
-            stderr=handle,
-            start_new_session=True,
-        )
+    dev = _start_in_a_terminal([*DANGOL, "dev", "--port", str(port), "--smtp-port", str(smtp_port)], env, log)
     try:
         # when it starts, it prints every URL a newcomer needs
         printed = _wait_for(log, "Press Ctrl-C", dev, within=120)
@@ -68,6 +60,10 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
             assert url in printed
         assert (tmp_path / "var").is_dir()  # SQLite and the embedded Redis live under var/
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+        landing = re.search(r"Start here .*?(\S+)\n", printed)
+        assert landing is not None
+        assert landing.group(1) == f"{base}/"
+        assert 'href="/devstore/"' in httpx.get(landing.group(1)).text
         shopper_page = re.search(r"A shopper's loyalty page\s+(\S+)", printed)
         assert shopper_page is not None
         page = httpx.get(shopper_page.group(1))
@@ -100,13 +96,64 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
             time.sleep(0.3)
         assert points == 57
     finally:
-        # Ctrl-C reaches the whole foreground process group
-        os.killpg(dev.pid, signal.SIGINT)
-        dev.wait(timeout=30)
-    # then everything stopped and the port is free again
-    assert "Dangol dev: stopped." in log.read_text(errors="replace")
+        said_before_ctrl_c = len(log.read_bytes())
+        _ctrl_c(dev)
+    # then everything stopped, quietly, and the port is free again
+    _assert_stopped_quietly(log.read_bytes()[said_before_ctrl_c:].decode(errors="replace"))
+    # and all along the worker said what it did with the orders, and arq not a line per job
+    said = log.read_text(errors="replace")
+    assert "webhooks.batch.drained" in said
+    assert "[arq.worker]" not in said
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def _start_in_a_terminal(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """In a process group of its own, as a shell starts a foreground command, with SIGINT's default
+    action even when this test runs where SIGINT is ignored (a background job of a script)."""
+    with log.open("wb") as handle:
+        return subprocess.Popen(
+            command,
+            cwd=log.parent,
+            env=env,
+            stdout=handle,
+            stderr=handle,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+
+def _ctrl_c(process: subprocess.Popen[bytes]) -> None:
+    """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=30)
+
+
+def _assert_stopped_quietly(said_after_ctrl_c: str) -> None:
+    assert said_after_ctrl_c.rstrip().endswith("Dangol dev: stopped."), said_after_ctrl_c
+    for noise in ("Traceback", "KeyboardInterrupt", "CancelledError", "Aborted!", "[uvicorn", "[arq"):
+        assert noise not in said_after_ctrl_c, said_after_ctrl_c
+
+
+def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path):
+    # given `python3 run.py dev` (the README's first command) run with this checkout's environment,
+    # keeping its database and var/ in a folder of its own
+    env = _newcomer_env(tmp_path) | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dangol.db'}",
+        "VAR_DIR": str(tmp_path / "var"),
+    }
+    log = tmp_path / "run.log"
+    command = [sys.executable, str(ROOT / "run.py"), "dev", "--port", str(free_port()), "--smtp-port", str(free_port())]
+    dev = _start_in_a_terminal(command, env, log)
+    try:
+        _wait_for(log, "Press Ctrl-C", dev, within=120)
+    finally:
+        said_before_ctrl_c = len(log.read_bytes())
+        _ctrl_c(dev)
+    # then run.py, dangol dev and its children all stopped, with one line and no traceback
+    assert dev.returncode == 0
+    _assert_stopped_quietly(log.read_bytes()[said_before_ctrl_c:].decode(errors="replace"))
+    assert (tmp_path / "var" / "devstore.json").exists()
 
 
 def test_dangol_migrate_brings_an_empty_database_to_the_newest_revision(tmp_path):
