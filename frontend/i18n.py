@@ -53,17 +53,20 @@ def language_of(tag: str | None) -> Language | None:
 
 
 def accepted_languages(header: str | None) -> list[str]:
-    """Accept-Language's tags, most wanted first (weights as given; malformed entries dropped)."""
+    """Accept-Language's tags, most wanted first (RFC 9110 quality values; a tie keeps the order
+    given). A tag refused with q=0, or with a quality that is not a number in (0, 1], is dropped."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((header or "").split(",")):
-        tag, _, parameters = part.strip().partition(";")
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
         weight = 1.0
-        if parameters.strip().startswith("q="):
-            try:
-                weight = float(parameters.strip()[2:])
-            except ValueError:
-                continue
-        if tag:
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and 0 < weight <= 1:
             ranked.append((-weight, position, tag))
     return [tag for _, _, tag in sorted(ranked)]
 

@@ -66,18 +66,24 @@ def _day(context: Context, instant: Any) -> str:
     return formatting.day(instant, context.get("time_zone"), _language(context))
 
 
-def _gettext_for(language: Language, kind: Kind) -> Callable[..., Markup]:
-    """`_("Spend %(amount)s more", amount=…)`: the translated text, with each value escaped as its
-    output would be. Jinja's own newstyle gettext escapes values for HTML only, and a tier named
-    `{{ customer.email }}` must also reach a Liquid body inert."""
+def _gettext_for(language: Language, kind: Kind) -> tuple[Callable[..., Markup], Callable[..., Markup]]:
+    """`_("Spend %(amount)s more", amount=…)` and `ngettext("%(n)s point", "%(n)s points", n, n=…)`:
+    the translated text, with each value escaped as its output would be. Jinja's own newstyle gettext
+    escapes values for HTML only, and a tier named `{{ customer.email }}` must also reach a Liquid
+    body inert."""
     catalogue = translations(language)
     inert = liquid_inert if kind == "liquid" else escape
 
-    def gettext(message: str, **values: Any) -> Markup:
-        text = Markup(catalogue.gettext(message))
-        return text % {name: inert(value) for name, value in values.items()} if values else text
+    def filled(text: str, values: dict[str, Any]) -> Markup:
+        return Markup(text) % {name: inert(value) for name, value in values.items()} if values else Markup(text)
 
-    return gettext
+    def gettext(message: str, **values: Any) -> Markup:
+        return filled(catalogue.gettext(message), values)
+
+    def ngettext(singular: str, plural: str, count: int, **values: Any) -> Markup:
+        return filled(catalogue.ngettext(singular, plural, count), values)
+
+    return gettext, ngettext
 
 
 @cache
@@ -89,8 +95,8 @@ def environment(kind: Kind = "html", language: Language = DEFAULT) -> Environmen
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    gettext = _gettext_for(language, kind)
-    env.globals.update(_=gettext, gettext=gettext)
+    gettext, ngettext = _gettext_for(language, kind)
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
     env.filters.update(money=_money, number=_number, percent=_percent, when=_when, day=_day)
     return env
 

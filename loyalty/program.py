@@ -60,10 +60,10 @@ class Reward(_Strict):
     def _value_fits_type(self) -> Self:
         if self.type == "free_shipping":
             if self.value is not None:
-                raise ValueError("a free_shipping reward has no value")
+                raise ValueError("a free shipping reward has no value")
             return self
         if self.value is None or self.value <= 0:
-            raise ValueError(f"a {self.type} reward needs a positive value")
+            raise ValueError("an amount or percentage off needs a value above 0")
         if self.type == "percentage" and self.value > 100:
             raise ValueError("a percentage reward cannot exceed 100")
         return self

@@ -53,9 +53,11 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def configure_sqlite(sync_engine: Any) -> None:
-    """WAL for concurrent readers, a long busy timeout, and BEGIN IMMEDIATE so two writers queue
-    on the lock up front instead of failing when a reader upgrades (SQLite's "database is locked")."""
+def configure_sqlite(sync_engine: Any, *, writes: bool = True) -> None:
+    """WAL for concurrent readers, a long busy timeout, and, for the engine that writes, BEGIN
+    IMMEDIATE so two writers queue on the lock up front instead of failing when a reader upgrades
+    (SQLite's "database is locked"). The engine that only reads begins deferred: under WAL a reader
+    never waits for the writer, where an IMMEDIATE begin would queue every page view behind it."""
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -69,26 +71,32 @@ def configure_sqlite(sync_engine: Any) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, writes: bool = True, **kwargs: Any) -> AsyncEngine:
     ensure_sqlite_directory(url)
     # Statement parameters stay out of error messages: they reach logs and the inbox's last_error,
     # and they hold customers' names and emails.
     engine = create_async_engine(async_url(url), hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
-        configure_sqlite(engine.sync_engine)
+        configure_sqlite(engine.sync_engine, writes=writes)
     return engine
 
 
 class Database:
-    """One engine and its session factory; web and worker each hold one."""
+    """The engine and session factories a process holds: `unit_of_work()` for writing, `sessions()`
+    for reading. On PostgreSQL both use one engine; on SQLite reads have an engine of their own
+    whose transactions begin deferred (see `configure_sqlite`)."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.read_engine = (
+            create_engine(url, writes=False, **engine_kwargs) if self.engine.dialect.name == "sqlite" else self.engine
+        )
+        self.sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
+        self._writing = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -100,7 +108,7 @@ class Database:
         Nothing reaches the queue unless the commit succeeded."""
         token = jobs.begin_collecting()
         try:
-            async with self.sessions() as session, session.begin():
+            async with self._writing() as session, session.begin():
                 yield session
             deferred = jobs.collected()
         finally:
@@ -109,6 +117,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def dialect_of(session: AsyncSession) -> str:

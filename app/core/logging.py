@@ -27,7 +27,6 @@ _SHARED: list[structlog.types.Processor] = [
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
-    _drop_colour_copy,
 ]
 
 
@@ -51,7 +50,7 @@ def configure_logging(log_format: LogFormat = "json", *, level: int = logging.IN
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder(), _drop_colour_copy],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_renderer(log_format)],
         )
     )

@@ -16,10 +16,12 @@ import orjson
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 
 from app.core.config import Settings
 from app.devstore.demo import DEMO_SHOP
 from app.devstore.graphql_api import execute
+from app.devstore.liquid import render_proxy_body
 from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
 from app.devstore.state import DevLine, DevShop, DevStore, Refused, parse_amount
@@ -245,10 +247,18 @@ def create_devstore(
         params["signature"] = app_proxy_signature(params, secret)
         target = f"{settings.app_url}/proxy{'/' + path if path else ''}?{urlencode(params)}"
         async with httpx.AsyncClient(transport=webhook_transport, timeout=10) as client:
-            response = await client.get(target)
-        return Response(
-            response.content, status_code=response.status_code, media_type=response.headers.get("content-type")
-        )
+            response = await client.get(target, headers={"Accept-Language": request.headers.get("accept-language", "")})
+        if not response.headers.get("content-type", "").startswith("application/liquid"):
+            return Response(
+                response.content, status_code=response.status_code, media_type=response.headers.get("content-type")
+            )
+        shop = store.shop(domain)
+        customer_id = request.query_params.get("customer_id", "")
+        customer = shop.customers.get(int(customer_id)) if customer_id.isdigit() else None
+        locale = request.query_params.get("locale") or "en"
+        content = render_proxy_body(response.text, shop=shop, customer=customer, locale=locale)
+        page = pages.get_template("devstore_storefront.html").render(shop=shop, content=Markup(content), locale=locale)
+        return HTMLResponse(page, status_code=response.status_code)
 
     @api.get("/mail", response_class=HTMLResponse)
     async def mail() -> HTMLResponse:

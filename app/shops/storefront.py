@@ -19,6 +19,7 @@ from sqlalchemy import and_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.shops.models import Shop
+from crm.repository import CUSTOMERS
 from loyalty import repository as loyalty_repository
 from loyalty.program import Program, default_program
 from loyalty.repository import MEMBERS, PROGRAMS
@@ -44,6 +45,7 @@ class Standing:
     referral_code: str | None
     # True when the code shown is derived here and not yet recorded.
     code_unrecorded: bool
+    first_name: str | None = None
 
 
 def program_of(shop_id: int, version: datetime | None, document: dict[str, Any] | None) -> Program:
@@ -78,11 +80,13 @@ async def standing(session: AsyncSession, *, shop_domain: str, customer_id: int 
             MEMBERS.c.points_balance,
             MEMBERS.c.spend,
             CODES.c.code,
+            CUSTOMERS.c.first_name,
         )
         .select_from(
             SHOPS.outerjoin(PROGRAMS, PROGRAMS.c.shop_id == SHOPS.c.id)
             .outerjoin(MEMBERS, and_(MEMBERS.c.shop_id == SHOPS.c.id, MEMBERS.c.customer_id == literal(customer)))
             .outerjoin(CODES, and_(CODES.c.shop_id == SHOPS.c.id, CODES.c.customer_id == literal(customer)))
+            .outerjoin(CUSTOMERS, and_(CUSTOMERS.c.shop_id == SHOPS.c.id, CUSTOMERS.c.customer_id == literal(customer)))
         )
         .where(SHOPS.c.domain == shop_domain)
     )
@@ -105,6 +109,7 @@ async def standing(session: AsyncSession, *, shop_domain: str, customer_id: int 
         spend=Decimal(row.spend or 0),
         referral_code=code,
         code_unrecorded=derived,
+        first_name=row.first_name,
     )
 
 

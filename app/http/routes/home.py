@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from frontend import landing
+from frontend.i18n import accepted_languages, choose
 from frontend.pages import render
 
 router = APIRouter()
@@ -19,12 +19,11 @@ DevLinks = Callable[[], dict[str, str]]
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def landing_page(request: Request) -> HTMLResponse:
-    language = landing.language_for(request.headers.get("accept-language"))
+    language = choose(accepted_languages(request.headers.get("accept-language")))
     dev_links: DevLinks | None = getattr(request.app.state, "dev_links", None)
     page = render(
         "landing.html",
-        lang=language,
-        t=landing.STRINGS[language],
+        language=language,
         dev_links=dev_links() | {"docs": request.url_for("swagger_ui").path} if dev_links else None,
         install_url=request.url_for("begin_install").path,
     )

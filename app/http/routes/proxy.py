@@ -93,6 +93,7 @@ async def loyalty_page(shopper: ProxyShopper, services: ServicesDep, request: Re
             "remaining": upcoming[1] if upcoming else None,
             "referral_url": referral_url(shopper),
             "history": history,
+            "first_name": standing.first_name,
         }
     body = render_liquid(
         "storefront/loyalty.html", language=language, logged_in=shopper.customer_id is not None, **context

@@ -67,6 +67,7 @@ async def adjust(page: CurrentPage, customer_id: CustomerId, request: Request) -
     """The same idempotent adjustment as the API's: the form's key makes a double submit count once."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     _ = translations(page.language).gettext
+    ngettext = translations(page.language).ngettext
     text = form.get("points", "").strip()
     points = int(text) if text.lstrip("-").isdigit() and len(text) < 12 else 0
     try:
@@ -91,7 +92,11 @@ async def adjust(page: CurrentPage, customer_id: CustomerId, request: Request) -
                 request_key=f"admin-page:{key[:64]}",
             )
     except InsufficientPoints as short:
-        message = _("The balance is %(balance)s points: that is the most you can take away.") % {
+        message = ngettext(
+            "The balance is %(balance)s point: that is the most you can take away.",
+            "The balance is %(balance)s points: that is the most you can take away.",
+            short.balance,
+        ) % {
             "balance": short.balance
         }
         return await _customer_page(page, customer_id, errors={"points": message}, form=form)
