@@ -96,9 +96,7 @@ async def adjust(page: CurrentPage, customer_id: CustomerId, request: Request) -
             "The balance is %(balance)s point: that is the most you can take away.",
             "The balance is %(balance)s points: that is the most you can take away.",
             short.balance,
-        ) % {
-            "balance": short.balance
-        }
+        ) % {"balance": short.balance}
         return await _customer_page(page, customer_id, errors={"points": message}, form=form)
     except IdempotencyKeyReused:
         pass  # the form was sent twice with different values: the first one stands
