@@ -10,3 +10,9 @@ app = FastAPI()
 async def bare(request: Request) -> Response:
     await request.body()
     return Response(status_code=200)
+
+
+@app.get("/bare")
+async def bare_read() -> dict[str, int]:
+    """The read yardstick: what a GET costs with nothing behind it."""
+    return {"points": 0}

@@ -12,7 +12,8 @@ worker starts, timed from its first processed row to its last (process start-up 
 Both runs must end with exactly one earn entry per order, or the benchmark fails.
 Raw: pgbench, 8 clients, one order per transaction, the statements the award needs (upsert and
 lock the order, upsert and lock the member, append the entry, move the balance, record the earn,
-sum the spend for the tier), against a fresh copy of the same schema.
+sum the spend for the tier, keep the member's spend, keep the order, its lines and its customer for
+the CRM), against a fresh copy of the same schema.
 Each of the three starts from the same shop history (100,000 orders from 20,000 customers, their
 entries and processed deliveries, statistics analyzed), so all three measure a shop in steady state.
 """
@@ -65,8 +66,8 @@ BEGIN;
 INSERT INTO loyalty_orders (shop_id, order_id, refunded_subtotal, points_earned, points_reversed, paid, cancelled, test)
   VALUES (1, :oid, 0, 0, 0, false, false, false) ON CONFLICT DO NOTHING;
 SELECT id, points_earned, earned_at FROM loyalty_orders WHERE shop_id = 1 AND order_id = :oid FOR UPDATE;
-INSERT INTO loyalty_members (shop_id, customer_id, points_balance, tier_name, created_at, updated_at)
-  VALUES (1, :cid, 0, 'Member', now(), now()) ON CONFLICT DO NOTHING;
+INSERT INTO loyalty_members (shop_id, customer_id, points_balance, tier_name, spend, created_at, updated_at)
+  VALUES (1, :cid, 0, 'Member', 0, now(), now()) ON CONFLICT DO NOTHING;
 SELECT id, points_balance, tier_name FROM loyalty_members WHERE shop_id = 1 AND customer_id = :cid FOR UPDATE;
 INSERT INTO loyalty_ledger_entries (shop_id, member_id, delta, kind, reason, idempotency_key, order_id, rate,
                                     multiplier, created_at)
@@ -75,6 +76,27 @@ INSERT INTO loyalty_ledger_entries (shop_id, member_id, delta, kind, reason, ide
   ON CONFLICT DO NOTHING RETURNING idempotency_key;
 UPDATE loyalty_members SET points_balance = points_balance + 86, updated_at = now()
   WHERE shop_id = 1 AND customer_id = :cid;
+UPDATE loyalty_members SET spend = spend + 86.40 WHERE shop_id = 1 AND customer_id = :cid;
+INSERT INTO crm_orders (shop_id, order_id, name, customer_id, email, currency, subtotal, total, financial_status,
+                        cancelled, test, discount_codes, landing_site, note_attributes, source_name, processed_at,
+                        shopify_updated_at)
+  VALUES (1, :oid, '#B', :cid, 'bench@example.com', 'USD', 86.40, 86.40, 'paid', false, false, '[]', '/', '[]',
+          'web', now(), now())
+  ON CONFLICT (shop_id, order_id) DO UPDATE SET financial_status = excluded.financial_status,
+    shopify_updated_at = excluded.shopify_updated_at
+  WHERE crm_orders.shopify_updated_at IS NULL OR excluded.shopify_updated_at >= crm_orders.shopify_updated_at;
+INSERT INTO crm_order_lines (shop_id, order_id, line_id, product_id, variant_id, title, vendor, sku, quantity, price,
+                             gift_card)
+  SELECT 1, :oid, :oid * 10 + k, 500 + k, 600 + k, 'Product ' || k, 'Bench', 'SKU-' || k, 1, 10.80, false
+  FROM generate_series(1, 8) k
+  ON CONFLICT (shop_id, line_id) DO UPDATE SET quantity = excluded.quantity, price = excluded.price;
+INSERT INTO crm_customers (shop_id, customer_id, email, first_name, last_name, state, addresses, search_text,
+                           shopify_updated_at, recorded_at)
+  VALUES (1, :cid, 'bench@example.com', 'Bench', 'Shopper', 'enabled', '[]', 'bench@example.com bench shopper',
+          now(), now())
+  ON CONFLICT (shop_id, customer_id) DO UPDATE SET email = excluded.email,
+    shopify_updated_at = excluded.shopify_updated_at
+  WHERE crm_customers.shopify_updated_at IS NULL OR excluded.shopify_updated_at >= crm_customers.shopify_updated_at;
 UPDATE loyalty_orders SET customer_id = :cid, subtotal = 86.40, currency = 'USD', paid = true, points_earned = 86,
   earned_at = now(), processed_at = now(), shopify_updated_at = now() WHERE shop_id = 1 AND order_id = :oid;
 SELECT sum(subtotal - refunded_subtotal) FROM loyalty_orders
@@ -88,8 +110,8 @@ COMMIT;
 # of rows a second the planner's statistics are stale within a second (autovacuum analyzes about once
 # a minute), it picks whole-shop scans, and the benchmark would measure that rather than steady state.
 HISTORY_SQL = """
-INSERT INTO loyalty_members (shop_id, customer_id, points_balance, tier_name, created_at, updated_at)
-  SELECT 1, {first_customer} + g, 150, 'Member', now() - interval '1 year', now() - interval '1 year'
+INSERT INTO loyalty_members (shop_id, customer_id, points_balance, tier_name, spend, created_at, updated_at)
+  SELECT 1, {first_customer} + g, 150, 'Member', 150, now() - interval '1 year', now() - interval '1 year'
   FROM generate_series(0, {customers} - 1) g;
 INSERT INTO loyalty_orders (shop_id, order_id, order_gid, name, customer_id, subtotal, currency, processed_at,
                             shopify_updated_at, paid, cancelled, test, refunded_subtotal, points_earned,

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.shops.models import Shop
@@ -84,9 +84,16 @@ async def standing(session: AsyncSession, *, shop_domain: str, customer_id: int 
         )
         .select_from(
             SHOPS.outerjoin(PROGRAMS, PROGRAMS.c.shop_id == SHOPS.c.id)
-            .outerjoin(MEMBERS, and_(MEMBERS.c.shop_id == SHOPS.c.id, MEMBERS.c.customer_id == literal(customer)))
-            .outerjoin(CODES, and_(CODES.c.shop_id == SHOPS.c.id, CODES.c.customer_id == literal(customer)))
-            .outerjoin(CUSTOMERS, and_(CUSTOMERS.c.shop_id == SHOPS.c.id, CUSTOMERS.c.customer_id == literal(customer)))
+            .outerjoin(
+                MEMBERS, and_(MEMBERS.c.shop_id == SHOPS.c.id, MEMBERS.c.customer_id == bindparam("customer", customer))
+            )
+            .outerjoin(
+                CODES, and_(CODES.c.shop_id == SHOPS.c.id, CODES.c.customer_id == bindparam("customer", customer))
+            )
+            .outerjoin(
+                CUSTOMERS,
+                and_(CUSTOMERS.c.shop_id == SHOPS.c.id, CUSTOMERS.c.customer_id == bindparam("customer", customer)),
+            )
         )
         .where(SHOPS.c.domain == shop_domain)
     )

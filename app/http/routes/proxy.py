@@ -7,7 +7,7 @@ Liquid (frontend/pages.py).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 
 from app.core import jobs
@@ -29,7 +29,8 @@ def referral_url(shopper: Shopper) -> str:
 
 
 async def _record_code(shopper: Shopper) -> None:
-    """The code shown was derived, not yet recorded: a worker records it (a read never writes)."""
+    """The code shown was derived, not yet recorded: a worker records it (a read never writes). Sent
+    after the answer, so the shopper never waits for the queue."""
     standing = shopper.standing
     if standing.code_unrecorded and shopper.customer_id is not None:
         job_id = f"{ENSURE_CODE_JOB}:{standing.shop_id}:{shopper.customer_id}"
@@ -59,9 +60,9 @@ def _me(shopper: Shopper, customer_id: int) -> MeOut:
         403: {"model": ErrorOut, "description": "not logged in"},
     },
 )
-async def me(shopper: ProxyShopper) -> MeOut:
+async def me(shopper: ProxyShopper, background: BackgroundTasks) -> MeOut:
     customer_id = logged_in(shopper)
-    await _record_code(shopper)
+    background.add_task(_record_code, shopper)
     return _me(shopper, customer_id)
 
 
@@ -70,12 +71,14 @@ async def me(shopper: ProxyShopper) -> MeOut:
     response_class=Response,
     responses={200: {"content": {LIQUID: {}}}, 401: {"model": ErrorOut, "description": "bad signature"}},
 )
-async def loyalty_page(shopper: ProxyShopper, services: ServicesDep, request: Request) -> Response:
+async def loyalty_page(
+    shopper: ProxyShopper, services: ServicesDep, request: Request, background: BackgroundTasks
+) -> Response:
     standing = shopper.standing
     language = choose([request.query_params.get("locale"), *accepted_languages(request.headers.get("accept-language"))])
     context: dict[str, object] = {"program": standing.program, "currency": standing.currency}
     if shopper.customer_id is not None:
-        await _record_code(shopper)
+        background.add_task(_record_code, shopper)
         history = []
         if standing.member_id is not None:
             async with services.db.sessions() as session:
@@ -98,4 +101,4 @@ async def loyalty_page(shopper: ProxyShopper, services: ServicesDep, request: Re
     body = render_liquid(
         "storefront/loyalty.html", language=language, logged_in=shopper.customer_id is not None, **context
     )
-    return Response(body, media_type=LIQUID)
+    return Response(body, media_type=LIQUID, background=background)
