@@ -2,7 +2,8 @@
 """Bootstrap for a fresh machine with only Python 3.11+: makes `.venv`, installs Dangol, runs it.
 
 python3 run.py dev      # the whole product on 127.0.0.1:8000 (`dangol dev`)
-python3 run.py test     # every test (pytest); DATABASE_URL / REDIS_URL pick PostgreSQL and Redis
+python3 run.py test     # every test (pytest); DATABASE_URL / REDIS_URL pick PostgreSQL and Redis; the
+                        # browser tests drive Debian's /usr/bin/chromium, else Playwright's own Chromium
 python3 run.py check    # ruff, formatting and mypy
 python3 run.py lock     # write requirements/lock.txt again from pyproject.toml (extra arguments go to
                         # pip-compile, e.g. `--upgrade-package httpx`)
@@ -41,6 +42,14 @@ LOCK_COMMAND = [
     f"--output-file={LOCK.relative_to(ROOT)}",
     "pyproject.toml",
 ]
+
+# The browser tests (tests/browser/) drive this Chromium when it is there, else Playwright's own; run.py
+# tells them which through DANGOL_CHROMIUM.
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = """No Chromium for the browser tests (tests/browser/), and Playwright could not download its own.
+Install one, then run the tests again:
+  apt-get install chromium fonts-noto-cjk          (Debian or Ubuntu, as root)
+  .venv/bin/python -m playwright install chromium  (Playwright's own Chromium; needs the internet)"""
 
 # `python3 run.py check`; .pre-commit-config.yaml runs the same commands (tests/test_project.py checks).
 CHECKS = (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."])
@@ -86,17 +95,54 @@ def lock(extra: list[str]) -> int:
     return subprocess.call([str(BIN / "pip-compile"), *LOCK_COMMAND, *extra], cwd=ROOT, env=env)
 
 
-def _call(command: list[str]) -> int:
+def _call(command: list[str], env: dict[str, str] | None = None) -> int:
     """Run `command` to its end. Ctrl-C in a terminal reaches the child too (the whole foreground
     process group gets it), so run.py waits while the child stops rather than killing it or printing
     a traceback of its own; a SIGTERM for run.py is passed on to the child."""
-    child = subprocess.Popen(command)
+    child = subprocess.Popen(command, env=env)
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     while True:
         try:
             return child.wait()
         except KeyboardInterrupt:
             continue
+
+
+def _playwright_chromium() -> str | None:
+    """Where Playwright's own Chromium is, if it has been downloaded."""
+    ask = "from playwright.sync_api import sync_playwright as s\nwith s() as p: print(p.chromium.executable_path)"
+    answer = subprocess.run([str(PYTHON), "-c", ask], capture_output=True, text=True)
+    path = answer.stdout.strip()
+    return path if answer.returncode == 0 and path and Path(path).is_file() else None
+
+
+def _download_playwright_chromium() -> None:
+    print("No /usr/bin/chromium: downloading Playwright's own Chromium …", flush=True)
+    subprocess.call([str(PYTHON), "-m", "playwright", "install", "chromium"])
+
+
+def chromium_for_tests() -> str | None:
+    """The Chromium the browser tests drive: $DANGOL_CHROMIUM, Debian's, or Playwright's own (downloaded
+    now if it can be). None when there is none: the browser tests are never skipped, so `test` stops."""
+    named = os.environ.get("DANGOL_CHROMIUM")
+    if named:
+        return named if Path(named).is_file() else None
+    if DEBIAN_CHROMIUM.is_file():
+        return str(DEBIAN_CHROMIUM)
+    found = _playwright_chromium()
+    if found is None:
+        _download_playwright_chromium()
+        found = _playwright_chromium()
+    return found
+
+
+def run_tests(args: list[str]) -> int:
+    chromium = chromium_for_tests()
+    if chromium is None:
+        named = os.environ.get("DANGOL_CHROMIUM")
+        print(f"DANGOL_CHROMIUM={named} is not a file." if named else NO_CHROMIUM, file=sys.stderr, flush=True)
+        return 1
+    return _call([str(PYTHON), "-m", "pytest", *args], env={**os.environ, "DANGOL_CHROMIUM": chromium})
 
 
 def main(argv: list[str]) -> int:
@@ -111,7 +157,7 @@ def main(argv: list[str]) -> int:
     if command == "dev":
         return _call([str(BIN / "dangol"), "dev", *rest])
     if command == "test":
-        return _call([str(PYTHON), "-m", "pytest", *rest])
+        return run_tests(rest)
     for step in CHECKS:
         print("$", " ".join(step), flush=True)
         if _call([str(PYTHON), "-m", *step]) != 0:

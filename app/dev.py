@@ -67,7 +67,7 @@ def _run_until_stopped(port: int, smtp_port: int) -> int:
     }
     try:
         _wait_healthy(f"{settings.app_url}/healthz")
-        shopper = _install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
+        shopper = install_demo_shop(settings.app_url, settings.shopify_api_base_url or "")
         _print_urls(settings.app_url, env, smtp_port, shopper)
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
@@ -108,9 +108,9 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"the web process did not become healthy at {url}")
 
 
-def _install_demo_shop(app_url: str, store_url: str) -> int:
-    """Install through the real authorization-code flow, as a merchant's click would. Answers the
-    first demo customer's id."""
+def install_demo_shop(app_url: str, store_url: str) -> int:
+    """Install through the real authorization-code flow, as a merchant's click would, and add the demo
+    customers. Answers the first demo customer's id. The browser tests (tests/browser/) install the same way."""
     with httpx.Client(timeout=10, follow_redirects=False) as client:
         begin = client.get(f"{app_url}/auth", params={"shop": DEMO_SHOP})
         authorize = urlsplit(begin.headers["location"])

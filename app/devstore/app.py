@@ -30,6 +30,9 @@ from app.mail.devserver import kept_mail
 from app.shopify.subscriptions import graphql_topic, subscribed_topics
 from frontend.pages import TEMPLATES
 
+# Mounted in the app (`dangol dev`), url_for looks names up in the app's routes first: a plain "home"
+# found the admin's home page, and the page's forms posted to /shops/… instead of /devstore/shops/….
+HOME = "devstore_home"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
@@ -154,7 +157,7 @@ def create_devstore(
     def home_page(request: Request, error: FormError | None = None) -> HTMLResponse:
         page = pages.get_template("devstore_home.html").render(
             # The page answers form posts too, at deeper paths: its relative links start from here.
-            base=request.url_for("home").path,
+            base=request.url_for(HOME).path,
             shops=list(store.state.shops.values()),
             app_url=settings.app_url,
             api_key=settings.shopify_api_key,
@@ -168,7 +171,7 @@ def create_devstore(
         except KeyError:
             raise HTTPException(404, f"no shop {domain} in the dev store") from None
 
-    @api.get("/", response_class=HTMLResponse, name="home")
+    @api.get("/", response_class=HTMLResponse, name=HOME)
     async def home(request: Request) -> HTMLResponse:
         return home_page(request)
 
@@ -192,7 +195,7 @@ def create_devstore(
         await announce(shop, "orders/create", order_payload(shop, order))
         if paid:
             await announce(shop, "orders/paid", order_payload(shop, order))
-        return RedirectResponse(request.url_for("home"), status_code=303)
+        return RedirectResponse(request.url_for(HOME), status_code=303)
 
     @api.post("/shops/{domain}/orders/{order_id}/{action}")
     async def order_action(
@@ -214,7 +217,7 @@ def create_devstore(
                 await announce(shop, "orders/cancelled", order_payload(shop, order))
         except Refused as refused:
             return home_page(request, FormError(f"{action}:{order_id}", str(refused), amount))
-        return RedirectResponse(request.url_for("home"), status_code=303)
+        return RedirectResponse(request.url_for(HOME), status_code=303)
 
     @api.post("/shops/{domain}/customers")
     async def add_customer(
@@ -223,7 +226,7 @@ def create_devstore(
         shop = shop_or_404(domain)
         customer = store.add_customer(domain, first_name, last_name, email)
         await announce(shop, "customers/create", customer_payload(customer))
-        return RedirectResponse(request.url_for("home"), status_code=303)
+        return RedirectResponse(request.url_for(HOME), status_code=303)
 
     @api.get("/shops/{domain}/customers.json")
     async def list_customers(domain: str) -> list[dict[str, Any]]:
@@ -273,6 +276,14 @@ def create_devstore(
         token = session_token(shop, settings.shopify_api_key, secret)
         src = f"{settings.app_url}/admin?{urlencode({'shop': shop, 'host': shop, 'embedded': '1', 'id_token': token})}"
         return HTMLResponse(pages.get_template("devstore_admin.html").render(shop=shop, src=src))
+
+    @api.get("/admin/apps/{api_key}/session-token")
+    async def fresh_session_token(api_key: str, shop: str) -> Response:
+        """A fresh ID token, as the admin hands App Bridge one whenever it asks (the App Bridge
+        stand-in of tests/browser/ asks here)."""
+        if api_key != settings.shopify_api_key:
+            return _oauth_error("invalid_request", "unknown api key", 404)
+        return JSONResponse({"id_token": session_token(shop, settings.shopify_api_key, secret)})
 
     return api
 

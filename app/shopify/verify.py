@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, urlparse, urlsplit
 
 from shopify_app import ShopifyApp
 
@@ -22,6 +23,24 @@ from app.shopify.domains import normalise_shop_domain
 # than the signed one.
 PROXY_SINGLE_VALUED = frozenset({"shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix", "hmac"})
 HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+FRAME_ANCESTORS = re.compile(r"(frame-ancestors\b[^;]*)")
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allow_framing_by(headers: Mapping[str, str], origins: tuple[str, ...]) -> dict[str, str]:
+    """`headers` with `origins` added to the Content-Security-Policy's frame-ancestors (the library
+    allows only the shop and Shopify's admin)."""
+    answer = dict(headers)
+    if not origins:
+        return answer
+    for name, value in headers.items():
+        if name.lower() == "content-security-policy":
+            answer[name] = FRAME_ANCESTORS.sub(lambda m: f"{m.group(1).rstrip()} {' '.join(origins)}", value, count=1)
+    return answer
 
 
 def proxy_query_problem(url: str) -> str | None:
@@ -51,6 +70,17 @@ class ProxyVerdict:
 
 
 @dataclass(frozen=True)
+class DocumentAnswer:
+    """A page the library wrote (App Bridge's bounce page), or why it would not."""
+
+    ok: bool
+    code: str
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SessionVerdict:
     """An App Bridge session token (ID token), verified. `status`/`headers` are what to answer when not ok."""
 
@@ -74,6 +104,10 @@ class ShopifyVerifier:
             client_secret=settings.shopify_api_secret.get_secret_value(),
             old_client_secret=settings.previous_secret,
         )
+        # Our documents say who may frame them. Shopify's admin and the shop's domain in production;
+        # with the local dev store mounted, its admin page frames the app from APP_URL's origin
+        # (app/devstore/app.py), and a browser would show a blank frame without it.
+        self.dev_framers = (origin_of(settings.app_url),) if settings.dangol_dev_store else ()
 
     def app_proxy(self, url: str) -> ProxyVerdict:
         problem = proxy_query_problem(url)
@@ -104,7 +138,10 @@ class ShopifyVerifier:
         )
         if not result.ok:
             return SessionVerdict(
-                ok=False, code=result.log.code, status=result.response.status, headers=dict(result.response.headers)
+                ok=False,
+                code=result.log.code,
+                status=result.response.status,
+                headers=allow_framing_by(result.response.headers, self.dev_framers),
             )
         claims = result.id_token.claims if result.id_token else {}
         shop = normalise_shop_domain(urlparse(str(claims.get("dest", ""))).hostname or "")
@@ -116,8 +153,19 @@ class ShopifyVerifier:
         return SessionVerdict(
             ok=True,
             code=result.log.code,
-            headers=dict(result.response.headers),
+            headers=allow_framing_by(result.response.headers, self.dev_framers),
             shop_domain=shop,
             user_id=None if result.user_id is None else str(result.user_id),
             id_token=result.id_token,
+        )
+
+    def patch_id_token_page(self, url: str) -> DocumentAnswer:
+        """App Bridge's bounce page for `url` (`/auth/patch-id-token?shop=…&shopify-reload=…`)."""
+        result = self.app.app_home_patch_id_token({"method": "GET", "headers": {}, "url": url, "body": ""})
+        return DocumentAnswer(
+            ok=result.ok,
+            code=result.log.code,
+            status=result.response.status,
+            body=result.response.body,
+            headers=allow_framing_by(result.response.headers, self.dev_framers),
         )

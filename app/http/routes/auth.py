@@ -109,17 +109,10 @@ async def patch_id_token(
     if not _is_app_path(shopify_reload):
         raise ApiError(400, "invalid_reload", "shopify-reload must be a path of this app")
     query = urlencode({"shop": domain, "shopify-reload": shopify_reload})
-    result = services.verifier.app.app_home_patch_id_token(
-        {
-            "method": "GET",
-            "headers": {},
-            "url": public_url(services.settings, "/auth/patch-id-token", query),
-            "body": "",
-        }
-    )
-    if not result.ok:
-        raise ApiError(400, result.log.code, "shop and shopify-reload are required")
-    return Response(result.response.body, status_code=result.response.status, headers=result.response.headers)
+    page = services.verifier.patch_id_token_page(public_url(services.settings, "/auth/patch-id-token", query))
+    if not page.ok:
+        raise ApiError(400, page.code, "shop and shopify-reload are required")
+    return Response(page.body, status_code=page.status, headers=page.headers)
 
 
 def _is_app_path(value: str) -> bool:

@@ -265,3 +265,19 @@ async def test_admin_page_with_a_valid_id_token_renders_the_admin(client, store_
     csp = response.headers["content-security-policy"]
     assert f"frame-ancestors https://{SHOP} https://admin.shopify.com" in csp
     assert API_KEY in response.text
+
+
+async def test_the_dev_store_hands_out_fresh_session_tokens_the_app_accepts(client, store_client):
+    # given an installed shop
+    await install_shop(client, store_client)
+
+    # when a session token is asked of the dev store, as App Bridge asks the admin (and as the App
+    # Bridge stand-in of tests/browser/app_bridge.js does)
+    minted = await store_client.get(f"/admin/apps/{API_KEY}/session-token", params={"shop": SHOP})
+    unknown = await store_client.get("/admin/apps/another-app/session-token", params={"shop": SHOP})
+
+    # then the app accepts it; another app's key gets none
+    assert minted.status_code == 200, minted.text
+    program = await client.get("/admin/api/program", headers={"Authorization": f"Bearer {minted.json()['id_token']}"})
+    assert program.status_code == 200, program.text
+    assert unknown.status_code == 404
