@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import structlog
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from cachetools import TTLCache
 from redis.exceptions import RedisError
 
 from app.core.config import Settings
@@ -23,6 +24,9 @@ log = structlog.get_logger(__name__)
 
 # After a failure, stop trying for a moment: requests should not each pay a connection timeout.
 BACKOFF_SECONDS = 2.0
+# arq keeps a finished job's result, and refuses its id again, for this long (app/worker.py).
+KEEP_RESULT_SECONDS = 60
+SENT_IDS_KEPT = 100_000
 
 
 def arq_settings(settings: Settings) -> RedisSettings:
@@ -38,6 +42,10 @@ class JobQueue:
         self._pool: ArqRedis | None = None
         self._resting_until = 0.0
         self._lock = asyncio.Lock()
+        # Ids of `dedupe_locally` jobs sent lately: a hot path (a shopper's page asking for their code
+        # to be recorded) does not pay Redis round trips for a job arq would refuse anyway. Only for
+        # jobs whose work a later request or sweep asks for again, should Redis lose one.
+        self._sent_ids: TTLCache[str, bool] = TTLCache(maxsize=SENT_IDS_KEPT, ttl=KEEP_RESULT_SECONDS)
 
     async def _connected(self) -> ArqRedis:
         if self._pool is None:
@@ -52,7 +60,12 @@ class JobQueue:
         try:
             pool = await self._connected()
             for job in jobs:
+                remembered = job.dedupe_locally and job.job_id is not None
+                if remembered and job.job_id in self._sent_ids:
+                    continue
                 await pool.enqueue_job(job.name, *job.args, _job_id=job.job_id, **job.kwargs)
+                if remembered and job.job_id is not None:
+                    self._sent_ids[job.job_id] = True
         except (TimeoutError, RedisError, OSError) as exc:
             self._resting_until = time.monotonic() + BACKOFF_SECONDS
             await self._reset()

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.heap import settle_heap
-from app.queue import arq_settings
+from app.queue import KEEP_RESULT_SECONDS, arq_settings
 from app.services import Services, build_services
 from app.shopify.errors import ShopifyError, ShopifyUnavailable
 from app.shops import compliance
@@ -239,7 +239,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "poll_delay": 0.05,
         "max_jobs": 4,
         # Dedupe lives in unique keys, not in arq's results; keep results only briefly.
-        "keep_result": 60,
+        "keep_result": KEEP_RESULT_SECONDS,
         "job_timeout": job_timeout,
         "handle_signals": False,
     }

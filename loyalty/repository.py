@@ -12,7 +12,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, case, delete, func, literal, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import insert_ignoring_conflicts, insert_rows_ignoring_conflicts, restrict_to, update_rows
@@ -265,19 +278,22 @@ async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now:
     await update_rows(session, MEMBERS, rows, increments={"points_balance"})
 
 
+_LEDGER_LINES = (
+    select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at, ENTRIES.c.id)
+    .where(ENTRIES.c.shop_id == bindparam("shop_id"), ENTRIES.c.member_id == bindparam("member_id"))
+    .order_by(ENTRIES.c.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 async def ledger_lines(
     session: AsyncSession, shop_id: int, member_id: int, limit: int, before_id: int | None = None
 ) -> list[LedgerLine]:
-    """Newest first; with `before_id`, the page after the entry with that id (keyset, not OFFSET)."""
-    statement = (
-        select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at, ENTRIES.c.id)
-        .where(ENTRIES.c.shop_id == shop_id, ENTRIES.c.member_id == member_id)
-        .order_by(ENTRIES.c.id.desc())
-        .limit(limit)
-    )
-    if before_id is not None:
-        statement = statement.where(ENTRIES.c.id < before_id)
-    return [LedgerLine(**row._mapping) for row in await session.execute(statement)]
+    """Newest first; with `before_id`, the page after the entry with that id (keyset, not OFFSET).
+    The statement is built once: a shopper's page reads it on every view (bench/storefront.py)."""
+    statement = _LEDGER_LINES if before_id is None else _LEDGER_LINES.where(ENTRIES.c.id < before_id)
+    parameters = {"shop_id": shop_id, "member_id": member_id, "limit": limit}
+    return [LedgerLine(**row._mapping) for row in await session.execute(statement, parameters)]
 
 
 async def entry_by_key(session: AsyncSession, shop_id: int, idempotency_key: str) -> tuple[int, int, str] | None:

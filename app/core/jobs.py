@@ -14,6 +14,9 @@ class DeferredJob:
     args: tuple[Any, ...] = ()
     job_id: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # For a job asked for on a hot path with the same id again and again: the queue skips it when this
+    # process sent that id lately (app/queue.py), sparing the round trips arq's own refusal costs.
+    dedupe_locally: bool = False
 
 
 JobSender = Callable[[Sequence[DeferredJob]], Awaitable[None]]

@@ -33,9 +33,9 @@ async def _record_code(shopper: Shopper) -> None:
     after the answer, so the shopper never waits for the queue."""
     standing = shopper.standing
     if standing.code_unrecorded and shopper.customer_id is not None:
-        job_id = f"{ENSURE_CODE_JOB}:{standing.shop_id}:{shopper.customer_id}"
+        job_id = f"{ENSURE_CODE_JOB}:{standing.shop_id}:{shopper.customer_id}:{standing.referral_code}"
         args = (standing.shop_id, shopper.customer_id, standing.referral_code)
-        await jobs.send([jobs.DeferredJob(ENSURE_CODE_JOB, args, job_id=job_id)])
+        await jobs.send([jobs.DeferredJob(ENSURE_CODE_JOB, args, job_id=job_id, dedupe_locally=True)])
 
 
 def _me(shopper: Shopper, customer_id: int) -> MeOut:
@@ -81,7 +81,7 @@ async def loyalty_page(
         background.add_task(_record_code, shopper)
         history = []
         if standing.member_id is not None:
-            async with services.db.sessions() as session:
+            async with services.db.statement_reads() as session:
                 history = await storefront.recent_history(
                     session, shop_id=standing.shop_id, member_id=standing.member_id
                 )
