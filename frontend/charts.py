@@ -3,6 +3,7 @@ numbers (no chart library in the browser, nothing to load). Text in the SVG is e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,15 +31,20 @@ class Figure:
     rows: list[list[str]]
 
 
-def _nice_ceiling(value: float) -> float:
-    """The axis top: 1, 2, 2.5 or 5 times a power of ten, at or above `value`."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)
+def axis_ticks(maximum: float, *, whole: bool = True, most: int = 5) -> list[float]:
+    """Ticks from 0 to at least `maximum`, at most `most` of them, a step of 1, 2, 2.5 or 5 times a
+    power of ten; counts (`whole`) get whole steps only, so an axis never reads 0.5 orders."""
+    if maximum <= 0:
+        return [0.0, 1.0]
+    for power in (10.0**exponent for exponent in range(-2, 16)):
+        for multiple in (1, 2, 2.5, 5):
+            step = multiple * power
+            if whole and step != int(step):
+                continue
+            count = math.ceil(maximum / step)
+            if count + 1 <= most:
+                return [round(step * index, 6) for index in range(count + 1)]
+    raise ValueError(f"no axis for {maximum}")
 
 
 def bars(
@@ -49,15 +55,18 @@ def bars(
     *,
     label_heading: str,
     formatted: Sequence[Sequence[str]] | None = None,
+    whole: bool = True,
 ) -> Figure:
     """Grouped vertical bars, one group per label and one bar per series, with a legend.
-    `formatted` gives each value's text for the table (rows by label, columns by series)."""
-    top = _nice_ceiling(max((float(v) for s in series for v in s.values), default=0.0))
+    `formatted` gives each value's text for the table (rows by label, columns by series); `whole`
+    says the values are counts."""
+    ticks = axis_ticks(max((float(v) for s in series for v in s.values), default=0.0), whole=whole)
+    top = ticks[-1]
     plot_width = WIDTH - MARGIN_LEFT - 8
     plot_height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     group = plot_width / max(1, len(labels))
     bar = min(28.0, group * 0.8 / max(1, len(series)))
-    parts = [_axis(top, plot_height)]
+    parts = [_axis(ticks, plot_height)]
     for index, label in enumerate(labels):
         left = MARGIN_LEFT + index * group + (group - bar * len(series)) / 2
         for s_index, one in enumerate(series):
@@ -103,13 +112,13 @@ def share(
     return Figure(figure_id, title, _svg(figure_id, shapes, height=120), [label_heading, value_heading], rows)
 
 
-def _axis(top: float, plot_height: float) -> str:
+def _axis(ticks: Sequence[float], plot_height: float) -> str:
     lines = []
-    for step in range(5):
-        value = top * step / 4
-        y = MARGIN_TOP + plot_height - plot_height * step / 4
+    top = ticks[-1]
+    for value in ticks:
+        y = MARGIN_TOP + plot_height - plot_height * value / top
         lines.append(f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        text = f"{value:,.0f}" if top >= 4 else f"{value:,.1f}"
+        text = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
         lines.append(f'<text x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{text}</text>')
     return "".join(lines)
 

@@ -10,6 +10,7 @@ that comes from a request, a shopper or a merchant is made inert for Liquid as w
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -80,10 +81,17 @@ def _gettext_for(language: Language, kind: Kind) -> tuple[Callable[..., Markup],
     def gettext(message: str, **values: Any) -> Markup:
         return filled(catalogue.gettext(message), values)
 
-    def ngettext(singular: str, plural: str, count: int, **values: Any) -> Markup:
-        return filled(catalogue.ngettext(singular, plural, count), values)
+    def ngettext(singular: str, plural: str, count: int | Decimal, **values: Any) -> Markup:
+        return filled(catalogue.ngettext(singular, plural, _whole(count)), values)
 
     return gettext, ngettext
+
+
+def _whole(count: int | Decimal) -> int:
+    """gettext's plural rules count in whole numbers (a rate of 1.0 points is "1 point"); a fraction
+    reads as plural in both of our languages, so it is counted as many."""
+    whole = int(count)
+    return whole if whole == count else max(whole, 2)
 
 
 @cache

@@ -271,10 +271,14 @@ def create_devstore(
         )
 
     @api.get("/admin/apps/{api_key}", response_class=HTMLResponse)
-    async def embedded_admin(api_key: str, shop: str) -> HTMLResponse:
-        """Plays the Shopify admin: frames the app with a fresh ID token."""
+    async def embedded_admin(api_key: str, shop: str, locale: str | None = None) -> HTMLResponse:
+        """Plays the Shopify admin: frames the app with a fresh ID token (and, as Shopify does, the
+        staff member's admin language as `locale`)."""
         token = session_token(shop, settings.shopify_api_key, secret)
-        src = f"{settings.app_url}/admin?{urlencode({'shop': shop, 'host': shop, 'embedded': '1', 'id_token': token})}"
+        query = {"shop": shop, "host": shop, "embedded": "1", "id_token": token} | (
+            {"locale": locale} if locale else {}
+        )
+        src = f"{settings.app_url}/admin?{urlencode(query)}"
         return HTMLResponse(pages.get_template("devstore_admin.html").render(shop=shop, src=src))
 
     @api.get("/admin/apps/{api_key}/session-token")

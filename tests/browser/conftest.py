@@ -128,9 +128,11 @@ class Admin:
     frame: Frame  # Dangol's document inside it
 
 
-def open_admin(context: BrowserContext, server: AppServer, shop: str) -> Admin:
+def open_admin(context: BrowserContext, server: AppServer, shop: str, locale: str | None = None) -> Admin:
+    """The admin as Shopify's admin frames it; `locale` is the staff member's admin language."""
     page = context.new_page()
-    page.goto(f"{server.store_url}/admin/apps/{API_KEY}?{urlencode({'shop': shop})}")
+    query = {"shop": shop} | ({"locale": locale} if locale else {})
+    page.goto(f"{server.store_url}/admin/apps/{API_KEY}?{urlencode(query)}")
     frame = page.wait_for_selector("iframe").content_frame()
     assert frame is not None
     frame.wait_for_load_state("load")
@@ -144,13 +146,14 @@ def merchant(context: BrowserContext, server: AppServer, demo_shop: DemoShop) ->
 
 
 @pytest.fixture
-def storefront(context: BrowserContext, server: AppServer, demo_shop: DemoShop) -> Callable[[int | None], Page]:
+def storefront(context: BrowserContext, server: AppServer, demo_shop: DemoShop) -> Callable[..., Page]:
     """Opens the loyalty page through the dev store's app proxy, as the customer with the given id, or
-    logged out for None."""
+    logged out for None; `locale` is the storefront's language."""
 
-    def open_page(customer_id: int | None) -> Page:
+    def open_page(customer_id: int | None, locale: str | None = None) -> Page:
         page = context.new_page()
-        query = "" if customer_id is None else f"?{urlencode({'customer_id': customer_id})}"
+        params = ({} if customer_id is None else {"customer_id": customer_id}) | ({"locale": locale} if locale else {})
+        query = f"?{urlencode(params)}" if params else ""
         page.goto(f"{server.store_url}/shops/{demo_shop.domain}/apps/loyalty/{query}")
         return page
 

@@ -146,6 +146,10 @@ def screenshot(page: Page, name: str) -> Path | None:
     if not os.environ.get(SCREENSHOTS_WANTED):
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # A framed page (the admin) is shown whole: each frame grows to its document's height first.
+    for frame in page.main_frame.child_frames:
+        height = frame.evaluate("() => { window.scrollTo(0, 0); return document.documentElement.scrollHeight; }")
+        frame.frame_element().evaluate("(element, height) => { element.style.height = height + 'px'; }", height)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path

@@ -6,32 +6,13 @@ keep the project's target, LCP under 1 s and CLS under 0.1."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import Admin, DemoCustomer
-from tests.browser.server import AppServer
+from tests.browser.actions import go_to, place_order
+from tests.browser.conftest import Admin
 from tests.browser.support import ADMIN_CLS, ADMIN_LCP_MS, CdnMode, assert_accessible, screenshot, web_vitals
 
 BOTH_CDN_MODES = pytest.mark.parametrize("cdn_mode", ["stand-in", "down"])
-
-
-def place_order(context: BrowserContext, server: AppServer, customer: DemoCustomer, subtotal: str) -> None:
-    """Through the dev store's page, as a developer clicks it; the worker then processes its webhooks.
-    The page is closed after: headless Chromium paints only the page in front (tests/browser/conftest.py)."""
-    page = context.new_page()
-    page.goto(f"{server.store_url}/")
-    page.get_by_label("Customer").select_option(label=f"{customer.first_name} {customer.last_name}")
-    page.get_by_label("Subtotal").fill(subtotal)
-    page.get_by_role("button", name="Place order").click()
-    expect(page.get_by_role("row").filter(has_text="#1001")).to_contain_text("paid")
-    server.settle()
-    page.close()
-
-
-def go_to(merchant: Admin, link: str) -> None:
-    """Follow a link of the admin's navigation, as the merchant clicks it."""
-    with merchant.frame.expect_navigation():
-        merchant.frame.get_by_role("navigation").get_by_role("link", name=link).click()
 
 
 def check_admin_page(merchant: Admin, cdn_mode: CdnMode, name: str) -> None:
@@ -66,7 +47,7 @@ def test_the_admin_home_inside_the_dev_store_frame(merchant, network, cdn_mode):
     expect(merchant.frame.get_by_role("heading", level=1)).to_have_text("Dangol for Dangol-Demo")
     expect(merchant.frame.get_by_role("heading", name="Get started")).to_be_visible()
     assert network.cdn_requests, "the admin loads App Bridge from Shopify's CDN"
-    check_admin_page(merchant, cdn_mode, "home")
+    check_admin_page(merchant, cdn_mode, "home-new-shop")
 
 
 @BOTH_CDN_MODES

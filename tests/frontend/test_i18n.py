@@ -5,6 +5,8 @@ the program page shows next to a field. Placeholders agree between the two langu
 from __future__ import annotations
 
 import re
+import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from babel.messages.pofile import read_po
 
 from frontend.i18n import accepted_languages, catalogue_path, choose, language_of
 from frontend.pages import render, render_liquid
+from loyalty.program import DEFAULT_PROGRAM_DOCUMENT, Program
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
@@ -98,3 +101,21 @@ def test_a_liquid_body_keeps_a_merchants_braces_inert_inside_translated_text():
     assert "{{" not in body
     assert "{%" not in body
     assert "&#123;&#123; customer.email &#125;&#125;" in body
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (Decimal("1"), "1 point for every $1.00 you spend"),
+        (Decimal("1.0"), "1 point for every $1.00 you spend"),
+        (Decimal("2"), "2 points for every $1.00 you spend"),
+        (Decimal("1.5"), "1.5 points for every $1.00 you spend"),
+        (Decimal("0.5"), "0.5 points for every $1.00 you spend"),
+    ],
+)
+def test_a_rate_of_points_takes_the_plural_its_number_needs(rate, expected):
+    program = Program.model_validate(DEFAULT_PROGRAM_DOCUMENT | {"earn": {"points_per_unit": str(rate)}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Babel warns when handed a plural count it cannot use
+        body = render_liquid("storefront/earning.html", language="en", program=program, currency="USD")
+    assert expected in body

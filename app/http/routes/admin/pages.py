@@ -98,6 +98,14 @@ class AdminPage:
         )
         return HTMLResponse(body, status_code=status, headers=self.headers | PAGE_HEADERS)
 
+    def fragment(self, template: str, **context: Any) -> HTMLResponse:
+        """A piece of a page for a script to put in place: the reader's language and the shop's
+        currency and time zone, as the whole page has them."""
+        body = render(
+            template, language=self.language, currency=self.shop.currency, time_zone=self.shop.iana_timezone, **context
+        )
+        return HTMLResponse(body, headers=self.headers | PAGE_HEADERS)
+
     def redirect(self, path: str, **params: Any) -> RedirectResponse:
         return RedirectResponse(self.url(path, **params), status_code=303, headers=self.headers | PAGE_HEADERS)
 

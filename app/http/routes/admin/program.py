@@ -13,7 +13,6 @@ from app.core.clock import utcnow
 from app.http.routes.admin.pages import AdminPage, CurrentPage
 from app.http.routes.admin.program_form import ProgramForm, form_of, read_form, tiers_of
 from frontend.i18n import translations
-from frontend.pages import render
 from loyalty import service as loyalty_service
 from loyalty import tiers as loyalty_tiers
 from loyalty.program import TierWindow
@@ -55,8 +54,7 @@ async def preview_tiers(page: CurrentPage, request: Request) -> HTMLResponse:
     window, tiers = tiers_of({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
     async with page.services.db.sessions() as session:
         preview = await _preview(page, session, window, tiers)
-    body = render("admin/program/preview.html", language=page.language, preview=preview)
-    return HTMLResponse(body, headers=page.headers)
+    return page.fragment("admin/program/preview.html", preview=preview)
 
 
 def _render(
