@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -117,6 +118,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rate", type=int, default=1000, help="requests per second for the latency run")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.webhook_ack drives its load with wrk: apt-get install wrk (or brew install wrk)")
 
     body = order_body(order_id=820982911946154508, customer_id=9_100_000_000_000_001)
     signature = webhook_hmac(body, API_SECRET)

@@ -87,7 +87,7 @@ INSERT INTO crm_orders (shop_id, order_id, name, customer_id, email, currency, s
   WHERE crm_orders.shopify_updated_at IS NULL OR excluded.shopify_updated_at >= crm_orders.shopify_updated_at;
 INSERT INTO crm_order_lines (shop_id, order_id, line_id, product_id, variant_id, title, vendor, sku, quantity, price,
                              gift_card)
-  SELECT 1, :oid, :oid * 10 + k, 500 + k, 600 + k, 'Product ' || k, 'Bench', 'SKU-' || k, 1, 10.80, false
+  SELECT 1, :oid, :oid::bigint * 10 + k, 500 + k, 600 + k, 'Product ' || k, 'Bench', 'SKU-' || k, 1, 10.80, false
   FROM generate_series(1, 8) k
   ON CONFLICT (shop_id, line_id) DO UPDATE SET quantity = excluded.quantity, price = excluded.price;
 INSERT INTO crm_customers (shop_id, customer_id, email, first_name, last_name, state, addresses, search_text,
@@ -274,7 +274,7 @@ def run_raw(database_url: str, work: Path, customers: int, seconds: int) -> dict
     script = work / "award.sql"
     script.write_text(AWARD_SQL.format(customers=customers, first_customer=FIRST_CUSTOMER))
     url = make_url(sync_url(database_url))
-    out = subprocess.run(
+    finished = subprocess.run(
         [
             "pgbench",
             "-n",
@@ -296,8 +296,11 @@ def run_raw(database_url: str, work: Path, customers: int, seconds: int) -> dict
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+        check=False,
+    )
+    if finished.returncode != 0:
+        raise SystemExit(f"pgbench failed:\n{finished.stderr[-2000:]}")
+    out = finished.stdout
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))  # type: ignore[union-attr]
     return {"clients": 8, "transactions_per_second": tps, "latency_average_ms": latency}
