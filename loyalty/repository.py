@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Integer,
     Select,
     Table,
@@ -357,8 +358,13 @@ async def counted_orders(
 def _counted(
     session: AsyncSession, statement: Select[Any], shop_id: int, customer_ids: Sequence[int], since: datetime | None
 ) -> Select[Any]:
-    """`statement` over the customers' orders that count toward a tier: SQL twin of
-    `rules.counts_toward_tier`."""
+    """`statement` over the customers' orders that count toward a tier."""
+    restricted = restrict_to(statement, ORDERS.c.customer_id, customer_ids, dialect_of(session))
+    return restricted.where(*_counting(shop_id, since))
+
+
+def _counting(shop_id: int, since: datetime | None) -> list[ColumnElement[bool]]:
+    """When an order of the shop counts toward a tier: SQL twin of `rules.counts_toward_tier`."""
     conditions = [
         ORDERS.c.shop_id == shop_id,
         ORDERS.c.paid.is_(True),
@@ -368,7 +374,7 @@ def _counted(
     ]
     if since is not None:
         conditions.append(ORDERS.c.processed_at >= since)
-    return restrict_to(statement, ORDERS.c.customer_id, customer_ids, dialect_of(session)).where(*conditions)
+    return conditions
 
 
 def _band(spend: Any, thresholds: Sequence[Decimal]) -> Any:
@@ -397,16 +403,7 @@ async def members_by_window_band(
     """Members per band of their spend since `since`, summed from their orders (members without a
     counted order there are in the first band)."""
     spend = type_coerce(func.sum(ORDERS.c.subtotal - ORDERS.c.refunded_subtotal), Money).label("spend")
-    conditions = [
-        ORDERS.c.shop_id == shop_id,
-        ORDERS.c.paid.is_(True),
-        ORDERS.c.cancelled.is_(False),
-        ORDERS.c.test.is_(False),
-        ORDERS.c.subtotal.is_not(None),
-        ORDERS.c.customer_id.is_not(None),
-    ]
-    if since is not None:
-        conditions.append(ORDERS.c.processed_at >= since)
+    conditions = [*_counting(shop_id, since), ORDERS.c.customer_id.is_not(None)]
     per_customer = select(ORDERS.c.customer_id, spend).where(*conditions).group_by(ORDERS.c.customer_id).subquery()
     band = _band(per_customer.c.spend, thresholds)
     joined = per_customer.join(

@@ -16,6 +16,7 @@ from app.core.clock import utcnow
 from loyalty.models import LedgerEntry
 from tests.conftest import API_SECRET
 from tests.factories import install_shop, make_order, order_json, post_webhook, signed
+from tests.webhooks.support import refuse_to_write_processed
 from webhooks import dispatch
 from webhooks.endpoint import accept_webhook
 from webhooks.intake import InboxWriter
@@ -111,14 +112,7 @@ async def test_a_batch_whose_outcomes_cannot_be_written_does_not_stall_the_inbox
     for order in orders:
         await post_webhook(client, "orders/paid", order_json(order))
     poisoned = list(await _rows(db))[1]
-    real_write = dispatch.write_outcomes
-
-    async def write_refusing_the_poisoned_row(session, outcomes, now):
-        if any(inbox_id == poisoned and o.status == InboxStatus.PROCESSED for inbox_id, (_, o) in outcomes.items()):
-            raise ValueError("value out of range")
-        await real_write(session, outcomes, now)
-
-    monkeypatch.setattr(dispatch, "write_outcomes", write_refusing_the_poisoned_row)
+    refuse_to_write_processed(monkeypatch, poisoned)
     # when the worker drains
     await drainer.wake()
     # then the other two are processed and earned; the poisoned one alone waits for a retry

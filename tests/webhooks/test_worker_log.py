@@ -13,8 +13,9 @@ from structlog.testing import capture_logs
 
 from app.core.logging import configure_logging
 from tests.factories import SHOP, install_shop, make_order, order_json, post_webhook
+from tests.webhooks.support import refuse_to_write_processed
 from webhooks import dispatch
-from webhooks.models import InboxStatus, WebhookInbox
+from webhooks.models import WebhookInbox
 from webhooks.tasks import process_inbox, sweep_inbox
 
 ALICE = 7_000_000_000_001
@@ -117,14 +118,7 @@ async def test_a_batch_processed_row_by_row_after_its_commit_failed_is_reported_
         await post_webhook(client, "orders/paid", order_json(make_order(subtotal="10.00")))
     async with db.sessions() as session:
         poisoned = sorted((await session.execute(select(WebhookInbox.id))).scalars())[1]
-    real_write = dispatch.write_outcomes
-
-    async def write_refusing_the_poisoned_row(session, outcomes, now):
-        if any(inbox_id == poisoned and o.status == InboxStatus.PROCESSED for inbox_id, (_, o) in outcomes.items()):
-            raise ValueError("value out of range")
-        await real_write(session, outcomes, now)
-
-    monkeypatch.setattr(dispatch, "write_outcomes", write_refusing_the_poisoned_row)
+    refuse_to_write_processed(monkeypatch, poisoned)
     # when the worker drains
     with capture_logs() as logs:
         await drainer.wake()

@@ -205,10 +205,15 @@ async def test_oauth_vector_with_one_changed_byte_is_not_authentic(index, name, 
     assert not authentic
 
 
-async def test_oauth_vector_with_an_added_parameter_is_not_authentic(http):
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("host", "c29tZS1zaG9w"), ("timestamp", "yesterday")],
+    ids=["_case=an_added_parameter", "_case=a_non_numeric_timestamp"],
+)
+async def test_oauth_vector_with_a_parameter_added_or_changed_is_not_authentic(name, value, http):
     # given
     params, timestamp = _oauth_vector(0)
-    params["host"] = "c29tZS1zaG9w"
+    params[name] = value
     auth = _auth(http)
 
     # when
@@ -265,20 +270,6 @@ async def test_oauth_vector_is_not_authentic_when_neither_rotation_secret_signed
     # given
     params, timestamp = _oauth_vector(0)
     auth = _auth(http, secret="the-new-secret", previous="the-old-secret")
-
-    # when
-    with time_machine.travel(timestamp + 60, tick=False):
-        authentic = auth.callback_is_authentic(params)
-
-    # then
-    assert not authentic
-
-
-async def test_oauth_query_with_a_non_numeric_timestamp_is_not_authentic(http):
-    # given
-    params, timestamp = _oauth_vector(0)
-    params["timestamp"] = "yesterday"
-    auth = _auth(http)
 
     # when
     with time_machine.travel(timestamp + 60, tick=False):
