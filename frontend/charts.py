@@ -107,7 +107,11 @@ def share(
                 f"{round(100 * float(amount) / total)}%</text>"
             )
         x += length
-    shapes.append(_legend([Series(name, []) for name, _, _ in parts], y=100))
+    # The legend carries each share too, so a part too thin to label is still read.
+    shares = [round(100 * float(amount) / total) for _, amount, _ in parts]
+    shapes.append(
+        _legend([Series(f"{name} {share}%", []) for (name, _, _), share in zip(parts, shares, strict=True)], y=100)
+    )
     rows = [[name, text] for name, _, text in parts]
     return Figure(figure_id, title, _svg(figure_id, shapes, height=120), [label_heading, value_heading], rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -28,6 +29,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 RewardId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
 
 TierWindow = Literal["lifetime", "rolling_12_months", "calendar_year"]
+
+
+class RuleBroken(ValueError):
+    """A rule across fields, with the place in the document it is best shown at (for a form: the
+    field to put the message beside), relative to the model that raised it."""
+
+    def __init__(self, message: str, *place: str | int) -> None:
+        super().__init__(message)
+        self.place = place
 
 
 class _Strict(BaseModel):
@@ -60,12 +70,12 @@ class Reward(_Strict):
     def _value_fits_type(self) -> Self:
         if self.type == "free_shipping":
             if self.value is not None:
-                raise ValueError("a free shipping reward has no value")
+                raise RuleBroken("A free shipping reward has no value.", "value")
             return self
         if self.value is None or self.value <= 0:
-            raise ValueError("an amount or percentage off needs a value above 0")
+            raise RuleBroken("An amount or percentage off needs a value above 0.", "value")
         if self.type == "percentage" and self.value > 100:
-            raise ValueError("a percentage reward cannot exceed 100")
+            raise RuleBroken("A percentage off cannot be more than 100.", "value")
         return self
 
 
@@ -92,16 +102,24 @@ class Program(_Strict):
     @model_validator(mode="after")
     def _tiers_climb(self) -> Self:
         if self.tiers[0].threshold != 0:
-            raise ValueError("the first tier must start at threshold 0, so every member has a tier")
-        for lower, higher in zip(self.tiers, self.tiers[1:], strict=False):
+            raise RuleBroken("The first tier starts at 0, so that every member has a tier.", "tiers", 0, "threshold")
+        for index, (lower, higher) in enumerate(itertools.pairwise(self.tiers), start=1):
             if higher.threshold <= lower.threshold:
-                raise ValueError("tier thresholds must rise strictly, lowest first")
-        names = [t.name.casefold() for t in self.tiers]
-        if len(set(names)) != len(names):
-            raise ValueError("tier names must be unique")
-        ids = [r.id for r in self.rewards]
-        if len(set(ids)) != len(ids):
-            raise ValueError("reward ids must be unique")
+                raise RuleBroken("Each tier starts above the one before it.", "tiers", index, "threshold")
+        seen: set[str] = set()
+        for index, tier in enumerate(self.tiers):
+            if tier.name.casefold() in seen:
+                raise RuleBroken("Another tier has this name.", "tiers", index, "name")
+            seen.add(tier.name.casefold())
+        ids: set[str] = set()
+        names: set[str] = set()
+        for index, reward in enumerate(self.rewards):
+            if reward.name.casefold() in names:
+                raise RuleBroken("Another reward has this name.", "rewards", index, "name")
+            if reward.id in ids:
+                raise RuleBroken("Another reward has this id.", "rewards", index, "id")
+            names.add(reward.name.casefold())
+            ids.add(reward.id)
         return self
 
     @property

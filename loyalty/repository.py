@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    and_,
     bindparam,
     case,
     delete,
@@ -280,7 +281,17 @@ async def add_to_balances(session: AsyncSession, deltas: Mapping[int, int], now:
 
 
 _LEDGER_LINES = (
-    select(ENTRIES.c.delta, ENTRIES.c.kind, ENTRIES.c.reason, ENTRIES.c.created_at, ENTRIES.c.id)
+    select(
+        ENTRIES.c.delta,
+        ENTRIES.c.kind,
+        ENTRIES.c.reason,
+        ENTRIES.c.created_at,
+        ENTRIES.c.id,
+        ORDERS.c.name.label("order_name"),
+    )
+    .select_from(
+        ENTRIES.outerjoin(ORDERS, and_(ORDERS.c.shop_id == ENTRIES.c.shop_id, ORDERS.c.order_id == ENTRIES.c.order_id))
+    )
     .where(ENTRIES.c.shop_id == bindparam("shop_id"), ENTRIES.c.member_id == bindparam("member_id"))
     .order_by(ENTRIES.c.id.desc())
     .limit(bindparam("limit", type_=Integer))

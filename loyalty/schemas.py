@@ -47,6 +47,8 @@ class LedgerLine:
     created_at: datetime
     # The entry's position in the ledger: pages of history continue from it.
     id: int = 0
+    # The order an earning, refund or cancellation belongs to, by its name in the shop (`#1001`).
+    order_name: str | None = None
 
 
 @dataclass(frozen=True)

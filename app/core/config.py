@@ -34,6 +34,10 @@ class UnusableSettings(RuntimeError):
     verify anything Shopify sends, and in production it must not run on development backends."""
 
 
+# Where the local dev store is mounted when `dangol_dev_store` is on (app/http/main.py).
+DEV_STORE_PATH = "/devstore"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="")
 

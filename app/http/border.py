@@ -13,6 +13,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.bodies import BodyRefused, declared_length, read_body, replaying, too_large
@@ -29,6 +30,9 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 ANY_HOST_PATHS = frozenset({"/healthz"})
 
 Authenticator = Callable[[Scope], ApiError | None]
+# A refusal said as a page, where the request is a person's page load (app/http/errors.py); None
+# keeps the JSON answer.
+RefusalPage = Callable[[Scope, ApiError], Response | None]
 
 
 def allowed_hosts(settings: Settings) -> frozenset[str]:
@@ -47,10 +51,13 @@ def host_of(scope: Scope) -> str:
 
 
 class Border:
-    def __init__(self, app: ASGIApp, settings: Settings, authenticate: Authenticator) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, authenticate: Authenticator, refusal_page: RefusalPage | None = None
+    ) -> None:
         self.app = app
         self.hosts = allowed_hosts(settings)
         self.authenticate = authenticate
+        self.refusal_page = refusal_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +65,11 @@ class Border:
             return
         refusal = self._refusal_before_reading(scope)
         if refusal is not None:
-            await _answer(send, refusal)
+            page = self.refusal_page(scope, refusal) if self.refusal_page and refusal.status != 413 else None
+            if page is not None:
+                await page(scope, receive, send)
+            else:
+                await _answer(send, refusal)
             return
         try:
             body = await read_body(receive, limit=MAX_BODY_BYTES, deadline_seconds=BODY_DEADLINE_SECONDS)

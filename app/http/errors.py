@@ -3,6 +3,7 @@ Domain errors are mapped here, in one table; nothing a client sends becomes a 5x
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -68,22 +69,36 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Answers an error with a page instead of JSON where the request is a person's page load (the admin's
+# documents: app/http/routes/admin/pages.py::problem_page); None keeps the JSON.
+ProblemPage = Callable[[Request, int, str], Response | None]
+
+
+def install_error_handlers(app: FastAPI, problem_page: ProblemPage | None = None) -> None:
+    def page_or_none(request: Request, status: int, code: str) -> Response | None:
+        return problem_page(request, status, code) if problem_page is not None else None
+
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        page = page_or_none(request, exc.status, exc.code)
+        return page or error_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(ReplyWith)
     async def _reply(_: Request, exc: ReplyWith) -> Response:
         return exc.response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return error_response(exc.status_code, _code_for(exc.status_code), detail, dict(exc.headers or {}))
+        code = _code_for(exc.status_code)
+        page = page_or_none(request, exc.status_code, code)
+        return page or error_response(exc.status_code, code, detail, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        page = page_or_none(request, 404, "validation_error")
+        if page is not None:
+            return page
         errors = _validation_errors(exc)
         location: list[str] = errors[0]["loc"] if errors else []
         message: str = errors[0]["msg"] if errors else "invalid request"

@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 from functools import cached_property, partial
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from app import __version__
 from app.core import jobs
-from app.core.config import Settings, get_settings
+from app.core.config import DEV_STORE_PATH, Settings, get_settings
 from app.core.heap import settle_heap
 from app.http.border import Border
 from app.http.deps import authenticator
 from app.http.docs import install_docs
-from app.http.errors import install_error_handlers
+from app.http.errors import ApiError, install_error_handlers
 from app.http.routes import admin, auth, health, home, proxy
 from app.http.schemas import ERROR_RESPONSES
 from app.services import Services, build_services
@@ -29,7 +30,6 @@ from webhooks.intake import InboxWriter, WakeUps, sink_for
 from webhooks.tasks import PROCESS_JOB
 
 DEV_STORE_MODULE = "app.devstore.app"
-DEV_STORE_PATH = "/devstore"
 
 
 class DangolAPI(FastAPI):
@@ -52,7 +52,10 @@ class DangolAPI(FastAPI):
     @cached_property
     def _border(self) -> Border:
         services: Services = self.state.services
-        return Border(super().__call__, services.settings, authenticator(services))
+        return Border(super().__call__, services.settings, authenticator(services), self._refusal_page)
+
+    def _refusal_page(self, scope: Scope, refusal: ApiError) -> Response | None:
+        return admin.problem_page(Request({**scope, "app": self}), refusal.status, refusal.code)
 
     def openapi(self) -> dict[str, Any]:
         schema = super().openapi()
@@ -100,7 +103,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_docs(app)
-    install_error_handlers(app)
+    install_error_handlers(app, problem_page=admin.problem_page)
     for router in (home.router, auth.router, *admin.routers, proxy.router, health.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -4,7 +4,7 @@ Given only inside a page that Shopify's session token authenticated (app/http/ro
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.core.config import Settings
 
@@ -28,3 +28,16 @@ def shop_of(settings: Settings, token: str) -> str | None:
     except BadSignature:
         return None
     return domain if isinstance(domain, str) else None
+
+
+def expired_shop(settings: Settings, token: str) -> str | None:
+    """The shop of a token we signed that has only run out of time (to say where to open Dangol
+    again); None for anything forged or malformed."""
+    try:
+        _signer(settings).loads(token, max_age=LIFETIME_SECONDS)
+    except SignatureExpired as expired:
+        domain = _signer(settings).load_payload(expired.payload) if expired.payload is not None else None
+        return domain if isinstance(domain, str) else None
+    except BadSignature:
+        return None
+    return None

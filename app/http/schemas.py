@@ -106,10 +106,10 @@ CENTS = Decimal("0.01")
 
 
 def amount_text(amount: Decimal) -> str:
-    """Money as a decimal string: amounts are kept to thousandths for the dinar currencies, and an
-    amount with nothing past its cents is written in cents ("249.50", not "249.500")."""
+    """Money as a decimal string in cents ("200.00", "249.50"), or in thousandths where a dinar
+    currency's amount has them ("12.345"): one shape whatever the program was typed with."""
     exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and amount == amount.quantize(CENTS):
+    if isinstance(exponent, int) and (exponent > -2 or amount == amount.quantize(CENTS)):
         amount = amount.quantize(CENTS)
     return format(amount, "f")
 

@@ -109,7 +109,8 @@ async def standing(session: AsyncSession, *, shop_domain: str, customer_id: int 
         spend=Decimal(row.spend or 0),
         referral_code=code,
         code_unrecorded=derived,
-        first_name=row.first_name,
+        # A name of spaces greets no one.
+        first_name=(row.first_name or "").strip() or None,
     )
 
 

@@ -80,9 +80,16 @@
     embedStatus(root);
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { wire(document); });
-  } else {
+  function start() {
     wire(document);
+    // After a form came back (saved, or refused), the keyboard starts at what it says.
+    var said = document.querySelector("main [data-focus]");
+    if (said) { said.focus(); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

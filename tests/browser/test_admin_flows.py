@@ -78,6 +78,9 @@ def test_a_wrong_field_is_pointed_out_and_nothing_is_saved(
     # then a summary links to the field, the field says what is wrong, and the preview says why it is empty
     summary = frame.get_by_role("alert")
     expect(summary).to_contain_text("Some fields need a change before the program can be saved")
+    expect(summary).to_contain_text("Tier 2 threshold: Enter a number.")
+    # the keyboard starts at the summary, whether the page was swapped in or loaded anew
+    expect(summary).to_be_focused()
     # The form comes back as 422 (refused, as the API would answer), which Chromium logs; nothing else.
     logged = no_console_errors.take()
     assert logged, "the refused form was answered 422"
@@ -240,7 +243,7 @@ def test_the_home_page_charts_the_orders_members_and_guests_place(
     orders.get_by_text("Show the numbers").click()
     expect(orders.get_by_role("row").last).to_contain_text("2")
     orders.get_by_text("Show the numbers").click()
-    revenue = frame.get_by_role("figure", name="Members' share of revenue, last 12 weeks")
+    revenue = frame.get_by_role("figure", name="Members' share of sales before refunds, last 12 weeks")
     revenue.get_by_text("Show the numbers").click()
     expect(revenue.get_by_role("row").filter(has_text="Members")).to_contain_text("$52.00")
     revenue.get_by_text("Show the numbers").click()

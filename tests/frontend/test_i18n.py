@@ -35,7 +35,7 @@ def _used() -> set[str]:
 
 def _rule_messages() -> set[str]:
     source = (ROOT / "loyalty" / "program.py").read_text()
-    return set(re.findall(r'raise ValueError\("([^"]+)"\)', source))
+    return set(re.findall(r'raise RuleBroken\("([^"]+)"', source))
 
 
 @pytest.fixture(scope="module")

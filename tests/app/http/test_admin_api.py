@@ -226,7 +226,7 @@ async def test_an_unseen_customer_has_no_points_in_the_base_tier(client, install
     assert body["points"] == 0
     assert body["tier"] == {"name": "Member"}
     assert body["ledger"] == []
-    assert body["next_tier"] == {"name": "Silver", "remaining": "200"}
+    assert body["next_tier"] == {"name": "Silver", "remaining": "200.00"}
     # and looking did not create a member
     assert await count_rows(db, Member) == 0
 

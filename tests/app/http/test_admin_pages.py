@@ -5,10 +5,12 @@ each customer's page with a manual adjustment, and one shop never seeing another
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import time_machine
 from sqlalchemy import update
 
 from app.devstore.signing import session_token
@@ -40,6 +42,8 @@ class Page(HTMLParser):
         named = {k: v or "" for k, v in attrs}
         if tag in ("input", "select") and "id" in named:
             self.fields[named["id"]] = named
+        elif tag == "input" and "name" in named:  # hidden fields: known by name
+            self.fields[named["name"]] = named
         if tag == "a" and "href" in named:
             self.links.append(named["href"])
         if tag == "form":
@@ -145,15 +149,56 @@ async def test_a_form_post_without_a_page_token_is_refused_before_its_body_is_re
     assert response.json()["error"] == "invalid_page_token"
 
 
+NAVIGATION = {"sec-fetch-dest": "iframe", "accept": "text/html"}
+
+
+async def test_an_expired_page_says_so_in_the_frame_and_links_to_dangol_in_the_admin(client, shop, settings):
+    # given a page token given three hours ago
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=3), tick=False):
+        old = page_tokens.sign(settings, SHOP)
+    # when the merchant follows a link or sends a form of that page
+    followed = await client.get("/admin/program", params={page_tokens.FIELD: old}, headers=NAVIGATION)
+    sent = await client.post(
+        f"/admin/program?{urlencode({page_tokens.FIELD: old})}", data={"keep": "1"}, headers=NAVIGATION
+    )
+    # then each answers a page, not JSON: what happened, and a way back into Dangol, framed by the shop only
+    for response in (followed, sent):
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("text/html")
+        page = Page(response.text)
+        assert page.h1 == "This page has expired"
+        assert f"https://{SHOP}/admin/apps/{API_KEY}" in page.links
+        assert (
+            response.headers["content-security-policy"] == f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
+        )
+    # and a script's fetch still gets the JSON it can read
+    fetched = await client.get("/admin/program", params={page_tokens.FIELD: old}, headers={"sec-fetch-dest": "empty"})
+    assert fetched.json()["error"] == "invalid_page_token"
+
+
+async def test_an_address_that_leads_nowhere_is_a_page_saying_so(client, shop):
+    token = _token_of(
+        next(link for link in Page((await client.get(_document("/admin"))).text).links if "_session" in link)
+    )
+    for path in ("/admin/customers/42", "/admin/customers/not-a-number", "/admin/nowhere"):
+        response = await client.get(path, params={page_tokens.FIELD: token}, headers=NAVIGATION)
+        assert response.status_code == 404, path
+        assert Page(response.text).h1 == "Nothing here", path
+    # the admin API keeps its JSON
+    refused = await client.get("/admin/api/customers/not-a-number", headers=bearer() | NAVIGATION)
+    assert refused.json()["error"] == "validation_error"
+
+
 # --- the program ---------------------------------------------------------------------------------
 
 
 def _form_of(html: str) -> dict[str, str]:
-    """Every field of the program form as the page filled it in."""
+    """Every field of the program form as the page filled it in, as a browser sends it (a checkbox
+    only when ticked)."""
     page = Page(html)
     values = {}
     for field_id, attrs in page.fields.items():
-        if attrs.get("type") == "checkbox":
+        if attrs.get("type") == "checkbox" and "checked" not in attrs:
             continue
         values[attrs.get("name", field_id)] = attrs.get("value", "")
     # selects show their choice as the `selected` option; the page repeats it in the form's values
@@ -206,20 +251,50 @@ async def test_the_form_shows_the_program_and_saves_a_change_through_the_apis_ru
     ("changes", "field", "message"),
     [
         ({"tiers-1-threshold": "abc"}, "tiers-1-threshold", "Enter a number."),
+        ({"tiers-1-threshold": "NaN"}, "tiers-1-threshold", "Enter a number."),
         ({"tiers-1-threshold": "-5"}, "tiers-1-threshold", "Enter a number of at least 0."),
+        ({"tiers-1-threshold": "2000000000"}, "tiers-1-threshold", "Enter a number of at most 1,000,000,000."),
         ({"earn-points_per_unit": ""}, "earn-points_per_unit", "Enter a number."),
-        ({"rewards-0-points_cost": "0"}, "rewards-0-points_cost", "Enter a number of at least 0."),
-        ({"rewards-1-value": "150"}, "rewards-1-name", "a percentage reward cannot exceed 100"),
-        ({"tiers-2-threshold": "150"}, "tiers-0-name", "tier thresholds must rise strictly, lowest first"),
+        ({"rewards-0-points_cost": "0"}, "rewards-0-points_cost", "Enter a number above 0."),
+        ({"tiers-1-multiplier": "0"}, "tiers-1-multiplier", "Enter a number above 0."),
+        ({"rewards-1-value": "150"}, "rewards-1-value", "A percentage off cannot be more than 100."),
+        ({"rewards-0-value": "0"}, "rewards-0-value", "An amount or percentage off needs a value above 0."),
+        ({"tiers-2-threshold": "150"}, "tiers-2-threshold", "Each tier starts above the one before it."),
+        ({"tiers-2-threshold": "200"}, "tiers-2-threshold", "Each tier starts above the one before it."),
+        (
+            {"tiers-0-threshold": "10"},
+            "tiers-0-threshold",
+            "The first tier starts at 0, so that every member has a tier.",
+        ),
+        ({"tiers-2-name": "silver"}, "tiers-2-name", "Another tier has this name."),
+        (
+            {"rewards-3-name": "5 OFF your order", "rewards-3-points_cost": "50", "rewards-3-value": "1"},
+            "rewards-3-name",
+            "Another reward has this name.",
+        ),
+        (
+            {"tiers-0-remove": "1", "tiers-1-remove": "1", "tiers-2-remove": "1"},
+            "tiers-0-name",
+            "Keep at least one tier.",
+        ),
         ({"referrals-hold_days": "1.5"}, "referrals-hold_days", "Enter a whole number."),
     ],
     ids=[
         "_case=words",
+        "_case=not_a_number",
         "_case=negative",
+        "_case=huge",
         "_case=empty",
         "_case=zero_cost",
+        "_case=zero_multiplier",
         "_case=over_100",
+        "_case=zero_value",
         "_case=falling",
+        "_case=equal",
+        "_case=first_not_zero",
+        "_case=same_name",
+        "_case=same_reward",
+        "_case=no_tier_left",
         "_case=fraction",
     ],
 )
@@ -232,9 +307,31 @@ async def test_a_bad_value_is_shown_on_its_field_and_nothing_changes(client, sho
     # then the page comes back with the message on the field, the field marked, and the program as it was
     assert response.status_code == 422, response.text
     page = Page(response.text)
-    assert page.errors.get(field, "").startswith(message.split(" of at ")[0]), page.errors
+    assert page.errors.get(field) == message, page.errors
     assert page.fields[field].get("aria-invalid") == "true"
     assert (await client.get("/admin/api/program", headers=bearer())).json() == before
+
+
+async def test_the_summary_names_each_field_and_a_refused_form_keeps_what_was_ticked(client, shop):
+    # given a form with a removed reward and a wrong threshold
+    action, values = await _program_page(client)
+    values |= {"rewards-0-remove": "1", "tiers-1-threshold": "abc"}
+    # when it is refused
+    response = await client.post(action, data=values)
+    # then the summary names the field as its label does, and the removal is still ticked
+    assert response.status_code == 422
+    assert '<a href="#tiers-1-threshold">Tier 2 threshold: Enter a number.</a>' in response.text
+    assert re.search(
+        r'<input type="checkbox" id="rewards-0-remove" name="rewards-0-remove" value="1" checked>', response.text
+    )
+    assert not re.search(r'id="rewards-1-remove"[^>]*checked', response.text)
+    # and once the threshold is fixed, the save removes the reward
+    fixed = Page(response.text)
+    action = next(f["action"] for f in fixed.forms if f.get("id") == "program-form")
+    resent = _form_of(response.text) | {"tiers-1-threshold": "200"}
+    assert (await client.post(action, data=resent)).status_code == 303
+    saved = (await client.get("/admin/api/program", headers=bearer())).json()
+    assert [r["id"] for r in saved["rewards"]] == ["10-percent", "free-shipping"]
 
 
 async def test_keeping_the_default_program_counts_as_reviewing_it(client, shop):
@@ -373,8 +470,20 @@ async def test_an_adjustment_from_the_page_is_applied_once_and_shown(client, sho
         ("10", "", "reason"),
         ("10", "r" * 501, "reason"),
         ("-500", "x", "points"),
+        ("99999999999999999999", "x", "points"),
+        ("1e3", "x", "points"),
+        ("+ 5", "x", "points"),
     ],
-    ids=["_case=words", "_case=zero", "_case=no_reason", "_case=long_reason", "_case=overdraw"],
+    ids=[
+        "_case=words",
+        "_case=zero",
+        "_case=no_reason",
+        "_case=long_reason",
+        "_case=overdraw",
+        "_case=huge",
+        "_case=exponent",
+        "_case=spaced_sign",
+    ],
 )
 async def test_a_bad_adjustment_is_refused_on_its_field_and_changes_nothing(
     client, shop, drainer, db, points_text, reason, field
@@ -385,6 +494,45 @@ async def test_a_bad_adjustment_is_refused_on_its_field_and_changes_nothing(
     assert response.status_code == 422, response.text
     assert field in Page(response.text).errors
     assert await points(db, ALICE) == 120
+
+
+async def test_an_adjustment_may_be_typed_with_a_plus_and_a_limit_says_what_it_is(client, shop, drainer, db):
+    await _spend(client, drainer, ALICE, "120.00")
+    action, form = await _adjust_form(client, ALICE)
+    assert (await client.post(action, data=form | {"points": "+5", "reason": "Welcome gift"})).status_code == 303
+    assert await points(db, ALICE) == 125
+    action, form = await _adjust_form(client, ALICE)
+    refused = await client.post(action, data=form | {"points": "2000000000", "reason": "x"})
+    assert Page(refused.text).errors["points"] == "Adjust by at most 1,000,000,000 points at a time."
+
+
+async def test_the_history_names_each_order_rather_than_repeating_the_ledgers_reason(client, shop, drainer):
+    await _spend(client, drainer, ALICE, "120.00")
+    english = await client.get(_document(f"/admin/customers/{ALICE}"))
+    korean = await client.get(_document(f"/admin/customers/{ALICE}", locale="ko"))
+    assert re.search(r"<td>Earned · #\d+</td>", english.text), english.text
+    assert re.search(r"<td>적립 · #\d+</td>", korean.text)
+
+
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        ({"tier": "Bronze"}, "There is no tier named Bronze any more: showing every tier."),
+        ({"after": "not-a-cursor"}, None),
+        ({"sort": "bogus"}, None),
+    ],
+    ids=["_case=renamed_tier", "_case=old_cursor", "_case=unknown_sort"],
+)
+async def test_an_old_link_to_the_list_shows_what_it_still_can(client, shop, drainer, params, shown):
+    # given a member, and a link kept from before (a tier since renamed, a page of an older list)
+    await _spend(client, drainer, ALICE, "120.00")
+    # when the merchant follows it
+    response = await client.get(_document("/admin/customers", **params))
+    # then the list shows from its start, saying why where the merchant would wonder
+    assert response.status_code == 200, response.text
+    assert str(ALICE) in response.text
+    if shown:
+        assert shown in response.text
 
 
 # --- one shop never sees another's ----------------------------------------------------------------
@@ -398,7 +546,8 @@ async def test_a_shop_never_sees_or_changes_another_shops_customers(client, stor
     # when the second shop's admin asks for her, lists, and tries to adjust her points
     page = await client.get(_document(f"/admin/customers/{ALICE}", shop=OTHER))
     listed = (await client.get("/admin/api/customers", headers=bearer(OTHER))).json()
-    other_token = _token_of(Page((await client.get(_document("/admin", shop=OTHER))).text).links[0])
+    other_links = Page((await client.get(_document("/admin", shop=OTHER))).text).links
+    other_token = _token_of(next(link for link in other_links if page_tokens.FIELD in link))
     adjust = await client.post(
         f"/admin/customers/{ALICE}/adjust?{urlencode({page_tokens.FIELD: other_token})}",
         data={"points": "-100", "reason": "steal", "key": "k"},

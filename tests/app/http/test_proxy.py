@@ -243,7 +243,8 @@ async def test_the_loyalty_page_renders_for_shoppers_and_visitors(client, instal
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [("249.500", "249.50"), ("0.001", "0.001"), ("199.999", "199.999"), ("200", "200"), ("12000", "12000")],
+    [("249.500", "249.50"), ("0.001", "0.001"), ("199.999", "199.999"), ("200", "200.00"), ("12000", "12000.00")],
 )
 def test_money_is_written_in_cents_unless_it_has_thousandths(amount, text):
+    # One shape whatever the program was typed with: a threshold of "200" and a spend of "80.00" alike.
     assert amount_text(Decimal(amount)) == text

@@ -45,6 +45,29 @@ async def test_the_page_is_liquid_in_the_shops_currency(client, store_client, dr
     assert "5 off your order" in response.text
 
 
+async def test_the_history_names_each_order_and_a_paused_rate_is_not_offered(client, store_client, drainer, services):
+    # given a shopper's paid order, and a merchant who pauses earning (a rate of 0)
+    await _shopper_with_points(client, store_client, drainer, services)
+    program = copy.deepcopy(DEFAULT_PROGRAM_DOCUMENT) | {"earn": {"points_per_unit": 0}}
+    assert (await client.put("/admin/api/program", json=program, headers=bearer())).status_code == 200
+    # when
+    english = (await client.get(f"/proxy?{proxy_query(customer_id=CUSTOMER)}")).text
+    korean = (await client.get(f"/proxy?{proxy_query(customer_id=CUSTOMER, locale='ko')}")).text
+    # then the earning is shown by its order's name in either language, and no "0 points per $1"
+    assert re.search(r"Earned · #\d+<br>", english), english
+    assert re.search(r"적립 · #\d+<br>", korean)
+    assert "for every" not in english
+
+
+async def test_a_name_of_spaces_greets_no_one(client, store_client, drainer, services):
+    await _shopper_with_points(client, store_client, drainer, services)
+    customer = {"id": CUSTOMER, "first_name": "   ", "last_name": "Kim", "email": "kim@example.com"}
+    await post_webhook(client, "customers/update", customer | {"updated_at": "2026-11-29T10:00:00Z"})
+    await drainer.wake()
+    page = (await client.get(f"/proxy?{proxy_query(customer_id=CUSTOMER)}")).text
+    assert "<h1>Your rewards</h1>" in page
+
+
 async def test_a_visitor_is_asked_to_join_through_the_themes_own_routes(client, store_client):
     await install_shop(client, store_client)
     response = await client.get(f"/proxy?{proxy_query(customer_id=None)}")

@@ -14,9 +14,10 @@ from app.http.deps import MAX_SHOPIFY_ID
 from app.http.errors import ApiError
 from app.http.routes.admin.api import customers_page
 from app.http.routes.admin.pages import AdminPage, CurrentPage
-from app.http.schemas import AdjustIn
+from app.http.schemas import MAX_POINTS_ADJUSTMENT, AdjustIn
 from crm import directory
 from crm import service as crm_service
+from frontend.formatting import number
 from frontend.i18n import translations
 from loyalty import rules
 from loyalty import service as loyalty_service
@@ -30,20 +31,37 @@ CustomerId = Annotated[int, Path(gt=0, le=MAX_SHOPIFY_ID)]
 async def customers(
     page: CurrentPage,
     query: Annotated[str, Query(max_length=100)] = "",
-    sort: directory.Sort = "points",
+    sort: Annotated[str, Query(max_length=20)] = "points",
     tier: Annotated[str, Query(max_length=100)] = "",
     after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
+    """A link kept from before (a tier since renamed, a page of an older list) shows what it still can,
+    and says so, rather than refusing the merchant."""
+    sort_by: directory.Sort = next((known for known in directory.SORTS if known == sort), "points")
+    _ = translations(page.language).gettext
+    notice = ""
     async with page.services.db.sessions() as session:
         program = await loyalty_service.get_program(session, page.shop_id)
-        listing = await customers_page(
-            session, page.shop_id, program, query=query, sort=sort, tier=tier or None, after=after
-        )
+        if tier and rules.spend_band(program.tiers, tier) is None:
+            notice = _("There is no tier named %(tier)s any more: showing every tier.") % {"tier": tier}
+            tier = ""
+        try:
+            listing = await customers_page(
+                session, page.shop_id, program, query=query, sort=sort_by, tier=tier or None, after=after
+            )
+        except ApiError:
+            # Only the cursor can still be wrong here: one of another sort or a shop's older list.
+            after = None
+            listing = await customers_page(
+                session, page.shop_id, program, query=query, sort=sort_by, tier=tier or None, after=None
+            )
+    sort = sort_by
     rows = [(member, rules.tier_for_spend(program.tiers, member.spend).name) for member in listing.members]
     next_url = page.url("/admin/customers", query=query, sort=sort, tier=tier, after=listing.next_cursor)
     return page.render(
         "admin/customers/index.html",
         current="/admin/customers",
+        notice=notice,
         rows=rows,
         query=query,
         sort=sort,
@@ -68,14 +86,16 @@ async def adjust(page: CurrentPage, customer_id: CustomerId, request: Request) -
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     _ = translations(page.language).gettext
     ngettext = translations(page.language).ngettext
-    text = form.get("points", "").strip()
-    points = int(text) if text.lstrip("-").isdigit() and len(text) < 12 else 0
+    points = _whole_number(form.get("points", ""))
     try:
         adjustment = AdjustIn.model_validate({"points": points, "reason": form.get("reason", "")})
     except ValidationError as invalid:
         wrong = {str(error["loc"][0]) for error in invalid.errors()}
         errors = {}
-        if "points" in wrong:
+        if points is not None and abs(points) > MAX_POINTS_ADJUSTMENT:
+            limit = number(MAX_POINTS_ADJUSTMENT, page.language)
+            errors["points"] = _("Adjust by at most %(limit)s points at a time.") % {"limit": limit}
+        elif "points" in wrong:
             errors["points"] = _("Enter a whole number of points other than 0, negative to take points away.")
         if "reason" in wrong:
             errors["reason"] = _("Say why, in up to 500 characters: it is shown in the customer's history.")
@@ -101,6 +121,15 @@ async def adjust(page: CurrentPage, customer_id: CustomerId, request: Request) -
     except IdempotencyKeyReused:
         pass  # the form was sent twice with different values: the first one stands
     return page.redirect(f"/admin/customers/{customer_id}", done="adjusted")
+
+
+def _whole_number(text: str) -> int | None:
+    """`50`, `+50` or `-50` as typed (a sign before digits, no spaces inside); None for anything else."""
+    text = text.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 30:
+        return None
+    return int(text)
 
 
 async def _customer_page(

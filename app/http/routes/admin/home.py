@@ -51,12 +51,12 @@ def _figures(page: AdminPage, numbers: overview.Overview) -> list[charts.Figure]
     )
     share = charts.share(
         "revenue-share",
-        _("Members' share of revenue, last 12 weeks"),
+        _("Members' share of sales before refunds, last 12 weeks"),
         [
             (_("Members"), numbers.member_revenue, money(numbers.member_revenue, currency, page.language)),
             (_("Guests"), numbers.guest_revenue, money(numbers.guest_revenue, currency, page.language)),
         ],
         label_heading=_("Buyers"),
-        value_heading=_("Revenue"),
+        value_heading=_("Sales"),
     )
     return [orders, share]

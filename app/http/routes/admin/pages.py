@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.core.config import Settings
+from app.core.config import DEV_STORE_PATH, Settings
 from app.http import page_tokens
 from app.http.deps import ServicesDep, invalid_session, request_headers, shop_with_token, url_of
 from app.http.errors import ApiError, ReplyWith
@@ -158,3 +158,53 @@ async def _authenticated_shop(
 
 
 CurrentPage = Annotated[AdminPage, Depends(admin_page)]
+
+
+def admin_app_url(settings: Settings, shop_domain: str) -> str:
+    """Where a merchant opens Dangol inside their admin: Shopify's admin, or the dev store's page
+    that plays it when the dev store is mounted."""
+    query = urlencode({"shop": shop_domain})
+    if settings.dangol_dev_store:
+        return f"{settings.app_url}{DEV_STORE_PATH}/admin/apps/{settings.shopify_api_key}?{query}"
+    return f"https://{shop_domain}/admin/apps/{settings.shopify_api_key}"
+
+
+def problem_page(request: Request, status: int, code: str) -> HTMLResponse | None:
+    """An admin document that cannot be shown, said in words in the admin's frame; None for anything
+    that is not a page request (the admin API and the pages' own fetches keep their JSON)."""
+    path = request.url.path
+    if not (path == "/admin" or path.startswith("/admin/")) or path.startswith("/admin/api"):
+        return None
+    destination = request.headers.get("sec-fetch-dest")
+    if destination not in ("document", "iframe") and not (
+        destination is None and "text/html" in request.headers.get("accept", "")
+    ):
+        return None
+    services: Services = request.app.state.services
+    settings = services.settings
+    language = choose([request.query_params.get("locale"), *_accepted(request)])
+    gettext = _gettext(language)
+    token = request.headers.get(page_tokens.HEADER) or request.query_params.get(page_tokens.FIELD) or ""
+    shop = page_tokens.shop_of(settings, token) or page_tokens.expired_shop(settings, token)
+    if status == 401:
+        heading = gettext("This page has expired")
+        message = gettext(
+            "For your shop's safety, Dangol's pages last two hours. Open Dangol again from your Shopify admin."
+        )
+    else:
+        heading = gettext("Nothing here")
+        message = gettext("This address does not lead to a page of Dangol. Open Dangol again from your Shopify admin.")
+    body = render(
+        "admin/problem.html",
+        language=language,
+        heading=heading,
+        message=message,
+        admin_url=admin_app_url(settings, shop) if shop else None,
+    )
+    if shop:
+        framing = frame_ancestors(settings, shop)
+    else:
+        origins = ["https://admin.shopify.com", "https://*.myshopify.com"]
+        origins += [settings.app_url] if settings.dangol_dev_store else []
+        framing = {"Content-Security-Policy": f"frame-ancestors {' '.join(origins)};"}
+    return HTMLResponse(body, status_code=status, headers=framing | PAGE_HEADERS | {"X-Dangol-Error": code})

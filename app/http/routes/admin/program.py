@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.http.routes.admin.pages import AdminPage, CurrentPage
-from app.http.routes.admin.program_form import ProgramForm, form_of, read_form, tiers_of
+from app.http.routes.admin.program_form import ProgramForm, field_labels, form_of, read_form, tiers_of
 from frontend.i18n import translations
 from loyalty import service as loyalty_service
 from loyalty import tiers as loyalty_tiers
-from loyalty.program import TierWindow
+from loyalty.program import MAX_MONEY, TierWindow
 
 router = APIRouter(include_in_schema=False)
 WINDOWS: tuple[TierWindow, ...] = ("lifetime", "rolling_12_months", "calendar_year")
@@ -37,7 +37,7 @@ async def save_program(page: CurrentPage, request: Request) -> Response:
         async with page.services.db.unit_of_work() as session:
             await loyalty_service.mark_reviewed(session, page.shop_id)
         return page.redirect("/admin/program", saved="kept")
-    program, form = read_form(submitted, translations(page.language).gettext)
+    program, form = read_form(submitted, page.language)
     if program is None:
         async with page.services.db.sessions() as session:
             window, tiers = tiers_of(submitted)
@@ -60,11 +60,13 @@ async def preview_tiers(page: CurrentPage, request: Request) -> HTMLResponse:
 def _render(
     page: AdminPage, form: ProgramForm, preview: dict[str, object], *, status: int = 200, **context: object
 ) -> HTMLResponse:
+    gettext = translations(page.language).gettext
     return page.render(
         "admin/program/index.html",
         current="/admin/program",
         status=status,
         form=form,
+        labels=field_labels(gettext, page.shop.currency, form.tier_rows, form.reward_rows),
         windows=WINDOWS,
         preview=preview,
         reward_types=("fixed_amount", "percentage", "free_shipping"),
@@ -79,9 +81,13 @@ async def _preview(
     ladder = []
     for tier in tiers:
         try:
-            ladder.append((tier.get("name") or "—", Decimal(str(tier.get("threshold", "")))))
+            threshold = Decimal(str(tier.get("threshold", "")))
         except InvalidOperation:
             return {"problem": "thresholds"}
+        # NaN and 1e999 parse; neither can be compared or sent to the database.
+        if not threshold.is_finite() or not 0 <= threshold <= MAX_MONEY:
+            return {"problem": "thresholds"}
+        ladder.append((tier.get("name") or "—", threshold))
     thresholds = [threshold for _, threshold in ladder]
     if not ladder or thresholds[0] != 0 or thresholds != sorted(set(thresholds)) or window not in WINDOWS:
         return {"problem": "thresholds"}
