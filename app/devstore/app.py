@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +44,12 @@ pages = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates"
 
 @dataclass(frozen=True)
 class FormError:
-    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`)."""
+    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`),
+    and `typed` holds what was typed into its inputs, shown again."""
 
     form: str
     message: str
-    value: str = ""
+    typed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _oauth_error(code: str, description: str, status: int = 400) -> JSONResponse:
@@ -180,7 +183,8 @@ def create_devstore(
         request: Request,
         domain: str,
         customer_id: int = Form(0),
-        amount: str = Form("25.00"),
+        # No amount of the store's choosing: FastAPI gives a field sent empty its default.
+        amount: str = Form(""),
         # An unticked checkbox sends nothing, so a missing field is an unpaid order.
         paid: bool = Form(False),
     ) -> Response:
@@ -188,7 +192,7 @@ def create_devstore(
         try:
             price = parse_amount(amount, shop.currency)
         except Refused as refused:
-            return home_page(request, FormError(f"order:{domain}", str(refused), amount))
+            return home_page(request, FormError(f"order:{domain}", str(refused), typed={"amount": amount}))
         order = store.place_order(
             domain, customer_id=customer_id or None, paid=paid, lines=[DevLine(title="Dev store item", price=price)]
         )
@@ -216,7 +220,7 @@ def create_devstore(
                 order = store.cancel(domain, order_id)
                 await announce(shop, "orders/cancelled", order_payload(shop, order))
         except Refused as refused:
-            return home_page(request, FormError(f"{action}:{order_id}", str(refused), amount))
+            return home_page(request, FormError(f"{action}:{order_id}", str(refused), typed={"amount": amount}))
         return RedirectResponse(request.url_for(HOME), status_code=303)
 
     @api.post("/shops/{domain}/customers")

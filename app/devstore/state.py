@@ -32,18 +32,34 @@ class Refused(ValueError):
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
-    """An amount typed into a form, in the currency's smallest unit; `Refused` unless it is a number
-    above zero once rounded to that unit."""
+    """An amount typed into a form; `Refused` unless it is a number above zero that the currency's
+    smallest unit can pay exactly (12.345 is no amount of US dollars; 12.340 is 12.34)."""
+    text = text.strip()
+    if not text:
+        raise Refused("Enter an amount.")
     try:
-        amount = Decimal(text.strip())
-        if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
-            raise Refused(f"Enter an amount between 0 and {MAX_AMOUNT:,}.")
-        amount = in_currency(amount, currency)
-    except ArithmeticError as exc:
-        raise Refused(f"“{text}” is not an amount. Enter a number such as 10.00.") from exc
+        amount = Decimal(text)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise Refused("Enter the amount as a number, such as 10.00.")
     if amount <= 0:
         raise Refused("Enter an amount above zero.")
-    return amount
+    if amount > MAX_AMOUNT:
+        raise Refused(f"Enter an amount of at most {MAX_AMOUNT:,}.")
+    exact = in_currency(amount, currency)
+    if exact != amount:
+        raise Refused(_finer_than_the_currency(currency))
+    return exact
+
+
+def _finer_than_the_currency(currency: str) -> str:
+    places = get_currency_precision(currency)
+    if places == 0:
+        return f"Enter a whole amount: the smallest amount in {currency} is 1."
+    unit = Decimal(1).scaleb(-places)
+    plural = "s" if places > 1 else ""
+    return f"Enter at most {places} decimal place{plural}: the smallest amount in {currency} is {unit}."
 
 
 def utcnow() -> datetime:
@@ -314,7 +330,7 @@ class DevStore:
             if amount <= 0:
                 raise Refused("Enter an amount above zero.")
             if amount > left:
-                raise Refused(f"Order {order.name} has {left} {order.currency} left to refund; {amount} is more.")
+                raise Refused(f"Only {left} {order.currency} is left to refund on order {order.name}.")
             refund = DevRefund(id=self.state.new_id(), created_at=utcnow(), line_subtotals=[amount])
             order.refunds.append(refund)
             order.financial_status = "refunded" if order.current_subtotal <= 0 else "partially_refunded"
