@@ -44,11 +44,13 @@ pages = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates"
 
 @dataclass(frozen=True)
 class FormError:
-    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`),
-    and `typed` holds what was typed into its inputs, shown again."""
+    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`,
+    `customer:{shop}`), `field` the input the message is about when the form has several, and `typed`
+    what was typed into its inputs, shown again."""
 
     form: str
     message: str
+    field: str = ""
     typed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -225,10 +227,14 @@ def create_devstore(
 
     @api.post("/shops/{domain}/customers")
     async def add_customer(
-        request: Request, domain: str, first_name: str = Form(...), last_name: str = Form(""), email: str = Form(...)
+        request: Request, domain: str, first_name: str = Form(""), last_name: str = Form(""), email: str = Form("")
     ) -> Response:
         shop = shop_or_404(domain)
-        customer = store.add_customer(domain, first_name, last_name, email)
+        try:
+            customer = store.add_customer(domain, first_name, last_name, email)
+        except Refused as refused:
+            typed = {"first_name": first_name, "last_name": last_name, "email": email}
+            return home_page(request, FormError(f"customer:{domain}", str(refused), refused.field, typed))
         await announce(shop, "customers/create", customer_payload(customer))
         return RedirectResponse(request.url_for(HOME), status_code=303)
 

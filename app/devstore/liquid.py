@@ -33,7 +33,7 @@ def render_proxy_body(body: str, *, shop: DevShop, customer: DevCustomer | None,
             "email": customer.email,
             "first_name": customer.first_name,
             "last_name": customer.last_name,
-            "name": f"{customer.first_name} {customer.last_name}".strip(),
+            "name": customer.name,
         },
     }
     return str(_environment().from_string(body).render(**objects))

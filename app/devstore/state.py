@@ -28,7 +28,11 @@ MAX_AMOUNT = Decimal(1_000_000_000)
 
 class Refused(ValueError):
     """What Shopify would not do either (refund more than was paid, pay a cancelled order); the dev
-    store's pages show the message next to the form that asked."""
+    store's pages show the message next to the form that asked, by `field` when the form has several."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
@@ -88,6 +92,11 @@ class DevCustomer(BaseModel):
     @property
     def gid(self) -> str:
         return f"gid://shopify/Customer/{self.id}"
+
+    @property
+    def name(self) -> str:
+        """As Shopify's displayName: the names there are, with one space between."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
 class DevLine(BaseModel):
@@ -259,7 +268,15 @@ class DevStore:
         return shop
 
     def add_customer(self, domain: str, first_name: str, last_name: str, email: str) -> DevCustomer:
+        """Names and email are kept without the spaces around them. `Refused`, by field, for a customer
+        with no name left, without an email, or with an email another customer of the shop has
+        (compared regardless of case, as Shopify does)."""
+        first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+        _check_customer(first_name, last_name, email)
         with self.lock:
+            shop = self.shop(domain)
+            if any(other.email.casefold() == email.casefold() for other in shop.customers.values()):
+                raise Refused("Another customer of this shop has this email.", field="email")
             now = utcnow()
             customer = DevCustomer(
                 id=self.state.new_id(),
@@ -269,7 +286,7 @@ class DevStore:
                 created_at=now,
                 updated_at=now,
             )
-            self.shop(domain).customers[customer.id] = customer
+            shop.customers[customer.id] = customer
             self.save()
             return customer
 
@@ -418,3 +435,13 @@ class DevStore:
 
 def _status(order: DevOrder) -> str:
     return "cancelled" if order.cancelled_at else order.financial_status.replace("_", " ")
+
+
+def _check_customer(first_name: str, last_name: str, email: str) -> None:
+    if not (first_name or last_name):
+        raise Refused("Enter a first or last name.", field="first_name")
+    if not email:
+        raise Refused("Enter an email.", field="email")
+    local, _, host = email.rpartition("@")
+    if not local or not host:
+        raise Refused("Enter an email such as name@example.com.", field="email")
