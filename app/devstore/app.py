@@ -23,7 +23,7 @@ from markupsafe import Markup
 from app.core.config import Settings
 from app.devstore.demo import DEMO_SHOP
 from app.devstore.graphql_api import execute
-from app.devstore.liquid import render_proxy_body
+from app.devstore.liquid import ROUTES, render_proxy_body
 from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
 from app.devstore.state import DevLine, DevShop, DevStore, Refused, parse_amount
@@ -35,6 +35,9 @@ from frontend.pages import TEMPLATES
 # Mounted in the app (`dangol dev`), url_for looks names up in the app's routes first: a plain "home"
 # found the admin's home page, and the page's forms posted to /shops/… instead of /devstore/shops/….
 HOME = "devstore_home"
+STOREFRONT = "devstore_storefront"
+ACCOUNT_LOGIN = "devstore_account_login"
+ACCOUNT_REGISTER = "devstore_account_register"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
@@ -247,7 +250,7 @@ def create_devstore(
             for c in shop.customers.values()
         ]
 
-    @api.get("/shops/{domain}/apps/loyalty/{path:path}")
+    @api.get("/shops/{domain}/apps/loyalty/{path:path}", name=STOREFRONT)
     async def storefront(domain: str, path: str, request: Request) -> Response:
         """Shopify's app proxy: sign the query and forward to the app's /proxy."""
         params = {k: v for k, v in request.query_params.items() if k != "customer_id"}
@@ -269,9 +272,42 @@ def create_devstore(
         customer_id = request.query_params.get("customer_id", "")
         customer = shop.customers.get(int(customer_id)) if customer_id.isdigit() else None
         locale = request.query_params.get("locale") or "en"
-        content = render_proxy_body(response.text, shop=shop, customer=customer, locale=locale)
+        content = render_proxy_body(
+            response.text, shop=shop, customer=customer, locale=locale, routes=theme_routes(request, domain)
+        )
         page = pages.get_template("devstore_storefront.html").render(shop=shop, content=Markup(content), locale=locale)
         return HTMLResponse(page, status_code=response.status_code)
+
+    def theme_routes(request: Request, domain: str) -> dict[str, str]:
+        """Shopify's `routes` for the shop's theme: its account pages are the dev store's, under the
+        shop's path as its storefront is (a shop's own theme has them at /account/…)."""
+        return ROUTES | {
+            "account_login_url": request.url_for(ACCOUNT_LOGIN, domain=domain).path,
+            "account_register_url": request.url_for(ACCOUNT_REGISTER, domain=domain).path,
+        }
+
+    def account_page(request: Request, domain: str, heading: str) -> HTMLResponse:
+        """The dev store has no customer accounts: a shopper signs in by opening the loyalty page as
+        one of the shop's customers."""
+        shop = shop_or_404(domain)
+        loyalty = request.url_for(STOREFRONT, domain=domain, path="").path
+        page = pages.get_template("devstore_account.html").render(
+            shop=shop,
+            heading=heading,
+            loyalty=loyalty,
+            customers=[(c, f"{loyalty}?{urlencode({'customer_id': c.id})}") for c in shop.customers.values()],
+            home=request.url_for(HOME).path,
+            locale="en",
+        )
+        return HTMLResponse(page)
+
+    @api.get("/shops/{domain}/account/login", response_class=HTMLResponse, name=ACCOUNT_LOGIN)
+    async def account_login(request: Request, domain: str) -> HTMLResponse:
+        return account_page(request, domain, "Sign in")
+
+    @api.get("/shops/{domain}/account/register", response_class=HTMLResponse, name=ACCOUNT_REGISTER)
+    async def account_register(request: Request, domain: str) -> HTMLResponse:
+        return account_page(request, domain, "Create an account")
 
     @api.get("/mail", response_class=HTMLResponse)
     async def mail() -> HTMLResponse:
