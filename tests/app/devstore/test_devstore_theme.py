@@ -1,6 +1,6 @@
-"""The dev store's plain theme around the app's page: it answers a logged-out shopper's "Join" and
-"Sign in" with pages that explain the dev store has no customer accounts and open the loyalty page as
-each of the shop's customers."""
+"""The dev store's own pages around the app: they wrap long words rather than widen, and its plain
+theme answers a logged-out shopper's "Join" and "Sign in" with pages that explain the dev store has
+no customer accounts and open the loyalty page as each of the shop's customers."""
 
 from __future__ import annotations
 
@@ -9,13 +9,47 @@ import re
 
 import pytest
 
+from tests.conftest import API_KEY
 from tests.factories import SHOP, install_shop
+
+# What a theme's CSS needs so that a word longer than the page (a name of 300 letters) breaks instead
+# of making the page wider; `anywhere`, unlike `break-word`, also lets tables and flex items shrink.
+WRAPS_LONG_WORDS = re.compile(r"(?:^|[\s,}])body\s*(?:,[^{]*)?\{[^}]*overflow-wrap:\s*anywhere", re.MULTILINE)
+
+
+def _styles(page: str) -> str:
+    return "\n".join(re.findall(r"<style>(.*?)</style>", page, re.DOTALL))
 
 
 def _links(page: str) -> dict[str, str]:
     """Each link's text (tags stripped, unescaped) and its address."""
     found = re.findall(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', page, re.DOTALL)
     return {html.unescape(re.sub(r"<[^>]+>", "", text)).strip(): html.unescape(href) for href, text in found}
+
+
+@pytest.mark.parametrize(
+    ("_case", "path"),
+    [
+        ("the store's home", "/"),
+        ("the storefront, logged out", f"/shops/{SHOP}/apps/loyalty/"),
+        ("the admin frame", f"/admin/apps/{API_KEY}?shop={SHOP}"),
+        ("the sign-in page", f"/shops/{SHOP}/account/login"),
+        ("the join page", f"/shops/{SHOP}/account/register"),
+        ("the kept mail", "/mail"),
+    ],
+)
+async def test_each_dev_store_page_wraps_long_words(client, store_client, _case, path):
+    # given a shop with a customer whose name is one word wider than any screen
+    await install_shop(client, store_client)
+    added = await store_client.post(
+        f"/shops/{SHOP}/customers", data={"first_name": "A" * 300, "last_name": "B", "email": "long@example.com"}
+    )
+    assert added.status_code == 303, added.text
+    # when
+    page = await store_client.get(path)
+    # then the page's own style breaks long words wherever they show (a browser test sees the effect)
+    assert page.status_code == 200, page.text
+    assert WRAPS_LONG_WORDS.search(_styles(page.text)), _styles(page.text)
 
 
 async def test_a_logged_out_shoppers_join_and_sign_in_open_the_dev_store_account_pages(client, store_client):
