@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from markupsafe import Markup
 from app.core.config import Settings
 from app.devstore.demo import DEMO_SHOP
 from app.devstore.graphql_api import execute
-from app.devstore.liquid import render_proxy_body
+from app.devstore.liquid import ROUTES, render_proxy_body
 from app.devstore.payloads import customer_payload, order_payload, refund_payload
 from app.devstore.signing import app_proxy_signature, oauth_query_hmac, session_token
 from app.devstore.state import DevLine, DevShop, DevStore, Refused, parse_amount
@@ -33,6 +35,9 @@ from frontend.pages import TEMPLATES
 # Mounted in the app (`dangol dev`), url_for looks names up in the app's routes first: a plain "home"
 # found the admin's home page, and the page's forms posted to /shops/… instead of /devstore/shops/….
 HOME = "devstore_home"
+STOREFRONT = "devstore_storefront"
+ACCOUNT_LOGIN = "devstore_account_login"
+ACCOUNT_REGISTER = "devstore_account_register"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
@@ -42,11 +47,14 @@ pages = Environment(loader=FileSystemLoader([Path(__file__).parent / "templates"
 
 @dataclass(frozen=True)
 class FormError:
-    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`)."""
+    """A form the page shows again with its message: `form` names it (`order:{shop}`, `refund:{id}`,
+    `customer:{shop}`), `field` the input the message is about when the form has several, and `typed`
+    what was typed into its inputs, shown again."""
 
     form: str
     message: str
-    value: str = ""
+    field: str = ""
+    typed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _oauth_error(code: str, description: str, status: int = 400) -> JSONResponse:
@@ -180,7 +188,8 @@ def create_devstore(
         request: Request,
         domain: str,
         customer_id: int = Form(0),
-        amount: str = Form("25.00"),
+        # No amount of the store's choosing: FastAPI gives a field sent empty its default.
+        amount: str = Form(""),
         # An unticked checkbox sends nothing, so a missing field is an unpaid order.
         paid: bool = Form(False),
     ) -> Response:
@@ -188,7 +197,7 @@ def create_devstore(
         try:
             price = parse_amount(amount, shop.currency)
         except Refused as refused:
-            return home_page(request, FormError(f"order:{domain}", str(refused), amount))
+            return home_page(request, FormError(f"order:{domain}", str(refused), typed={"amount": amount}))
         order = store.place_order(
             domain, customer_id=customer_id or None, paid=paid, lines=[DevLine(title="Dev store item", price=price)]
         )
@@ -216,15 +225,19 @@ def create_devstore(
                 order = store.cancel(domain, order_id)
                 await announce(shop, "orders/cancelled", order_payload(shop, order))
         except Refused as refused:
-            return home_page(request, FormError(f"{action}:{order_id}", str(refused), amount))
+            return home_page(request, FormError(f"{action}:{order_id}", str(refused), typed={"amount": amount}))
         return RedirectResponse(request.url_for(HOME), status_code=303)
 
     @api.post("/shops/{domain}/customers")
     async def add_customer(
-        request: Request, domain: str, first_name: str = Form(...), last_name: str = Form(""), email: str = Form(...)
+        request: Request, domain: str, first_name: str = Form(""), last_name: str = Form(""), email: str = Form("")
     ) -> Response:
         shop = shop_or_404(domain)
-        customer = store.add_customer(domain, first_name, last_name, email)
+        try:
+            customer = store.add_customer(domain, first_name, last_name, email)
+        except Refused as refused:
+            typed = {"first_name": first_name, "last_name": last_name, "email": email}
+            return home_page(request, FormError(f"customer:{domain}", str(refused), refused.field, typed))
         await announce(shop, "customers/create", customer_payload(customer))
         return RedirectResponse(request.url_for(HOME), status_code=303)
 
@@ -237,7 +250,7 @@ def create_devstore(
             for c in shop.customers.values()
         ]
 
-    @api.get("/shops/{domain}/apps/loyalty/{path:path}")
+    @api.get("/shops/{domain}/apps/loyalty/{path:path}", name=STOREFRONT)
     async def storefront(domain: str, path: str, request: Request) -> Response:
         """Shopify's app proxy: sign the query and forward to the app's /proxy."""
         params = {k: v for k, v in request.query_params.items() if k != "customer_id"}
@@ -259,9 +272,42 @@ def create_devstore(
         customer_id = request.query_params.get("customer_id", "")
         customer = shop.customers.get(int(customer_id)) if customer_id.isdigit() else None
         locale = request.query_params.get("locale") or "en"
-        content = render_proxy_body(response.text, shop=shop, customer=customer, locale=locale)
+        content = render_proxy_body(
+            response.text, shop=shop, customer=customer, locale=locale, routes=theme_routes(request, domain)
+        )
         page = pages.get_template("devstore_storefront.html").render(shop=shop, content=Markup(content), locale=locale)
         return HTMLResponse(page, status_code=response.status_code)
+
+    def theme_routes(request: Request, domain: str) -> dict[str, str]:
+        """Shopify's `routes` for the shop's theme: its account pages are the dev store's, under the
+        shop's path as its storefront is (a shop's own theme has them at /account/…)."""
+        return ROUTES | {
+            "account_login_url": request.url_for(ACCOUNT_LOGIN, domain=domain).path,
+            "account_register_url": request.url_for(ACCOUNT_REGISTER, domain=domain).path,
+        }
+
+    def account_page(request: Request, domain: str, heading: str) -> HTMLResponse:
+        """The dev store has no customer accounts: a shopper signs in by opening the loyalty page as
+        one of the shop's customers."""
+        shop = shop_or_404(domain)
+        loyalty = request.url_for(STOREFRONT, domain=domain, path="").path
+        page = pages.get_template("devstore_account.html").render(
+            shop=shop,
+            heading=heading,
+            loyalty=loyalty,
+            customers=[(c, f"{loyalty}?{urlencode({'customer_id': c.id})}") for c in shop.customers.values()],
+            home=request.url_for(HOME).path,
+            locale="en",
+        )
+        return HTMLResponse(page)
+
+    @api.get("/shops/{domain}/account/login", response_class=HTMLResponse, name=ACCOUNT_LOGIN)
+    async def account_login(request: Request, domain: str) -> HTMLResponse:
+        return account_page(request, domain, "Sign in")
+
+    @api.get("/shops/{domain}/account/register", response_class=HTMLResponse, name=ACCOUNT_REGISTER)
+    async def account_register(request: Request, domain: str) -> HTMLResponse:
+        return account_page(request, domain, "Create an account")
 
     @api.get("/mail", response_class=HTMLResponse)
     async def mail() -> HTMLResponse:

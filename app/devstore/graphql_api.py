@@ -152,7 +152,7 @@ def order_node(shop: DevShop, order: DevOrder) -> dict[str, Any]:
         else {
             "id": customer.gid,
             "legacyResourceId": str(customer.id),
-            "displayName": f"{customer.first_name} {customer.last_name}",
+            "displayName": customer.name,
         },
         "refunds": [
             {

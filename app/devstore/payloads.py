@@ -39,8 +39,9 @@ def customer_payload(customer: DevCustomer) -> dict[str, Any]:
         "id": customer.id,
         "admin_graphql_api_id": customer.gid,
         "email": customer.email,
-        "first_name": customer.first_name,
-        "last_name": customer.last_name,
+        # Shopify sends null for a name the customer does not have.
+        "first_name": customer.first_name or None,
+        "last_name": customer.last_name or None,
         "phone": customer.phone,
         "state": customer.state,
         "locale": customer.locale,

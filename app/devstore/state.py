@@ -28,22 +28,42 @@ MAX_AMOUNT = Decimal(1_000_000_000)
 
 class Refused(ValueError):
     """What Shopify would not do either (refund more than was paid, pay a cancelled order); the dev
-    store's pages show the message next to the form that asked."""
+    store's pages show the message next to the form that asked, by `field` when the form has several."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
-    """An amount typed into a form, in the currency's smallest unit; `Refused` unless it is a number
-    above zero once rounded to that unit."""
+    """An amount typed into a form; `Refused` unless it is a number above zero that the currency's
+    smallest unit can pay exactly (12.345 is no amount of US dollars; 12.340 is 12.34)."""
+    text = text.strip()
+    if not text:
+        raise Refused("Enter an amount.")
     try:
-        amount = Decimal(text.strip())
-        if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
-            raise Refused(f"Enter an amount between 0 and {MAX_AMOUNT:,}.")
-        amount = in_currency(amount, currency)
-    except ArithmeticError as exc:
-        raise Refused(f"“{text}” is not an amount. Enter a number such as 10.00.") from exc
+        amount = Decimal(text)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise Refused("Enter the amount as a number, such as 10.00.")
     if amount <= 0:
         raise Refused("Enter an amount above zero.")
-    return amount
+    if amount > MAX_AMOUNT:
+        raise Refused(f"Enter an amount of at most {MAX_AMOUNT:,}.")
+    exact = in_currency(amount, currency)
+    if exact != amount:
+        raise Refused(_finer_than_the_currency(currency))
+    return exact
+
+
+def _finer_than_the_currency(currency: str) -> str:
+    places = get_currency_precision(currency)
+    if places == 0:
+        return f"Enter a whole amount: the smallest amount in {currency} is 1."
+    unit = Decimal(1).scaleb(-places)
+    plural = "s" if places > 1 else ""
+    return f"Enter at most {places} decimal place{plural}: the smallest amount in {currency} is {unit}."
 
 
 def utcnow() -> datetime:
@@ -72,6 +92,11 @@ class DevCustomer(BaseModel):
     @property
     def gid(self) -> str:
         return f"gid://shopify/Customer/{self.id}"
+
+    @property
+    def name(self) -> str:
+        """As Shopify's displayName: the names there are, with one space between."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
 class DevLine(BaseModel):
@@ -243,7 +268,15 @@ class DevStore:
         return shop
 
     def add_customer(self, domain: str, first_name: str, last_name: str, email: str) -> DevCustomer:
+        """Names and email are kept without the spaces around them. `Refused`, by field, for a customer
+        with no name left, without an email, or with an email another customer of the shop has
+        (compared regardless of case, as Shopify does)."""
+        first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+        _check_customer(first_name, last_name, email)
         with self.lock:
+            shop = self.shop(domain)
+            if any(other.email.casefold() == email.casefold() for other in shop.customers.values()):
+                raise Refused("Another customer of this shop has this email.", field="email")
             now = utcnow()
             customer = DevCustomer(
                 id=self.state.new_id(),
@@ -253,7 +286,7 @@ class DevStore:
                 created_at=now,
                 updated_at=now,
             )
-            self.shop(domain).customers[customer.id] = customer
+            shop.customers[customer.id] = customer
             self.save()
             return customer
 
@@ -314,7 +347,7 @@ class DevStore:
             if amount <= 0:
                 raise Refused("Enter an amount above zero.")
             if amount > left:
-                raise Refused(f"Order {order.name} has {left} {order.currency} left to refund; {amount} is more.")
+                raise Refused(f"Only {left} {order.currency} is left to refund on order {order.name}.")
             refund = DevRefund(id=self.state.new_id(), created_at=utcnow(), line_subtotals=[amount])
             order.refunds.append(refund)
             order.financial_status = "refunded" if order.current_subtotal <= 0 else "partially_refunded"
@@ -402,3 +435,13 @@ class DevStore:
 
 def _status(order: DevOrder) -> str:
     return "cancelled" if order.cancelled_at else order.financial_status.replace("_", " ")
+
+
+def _check_customer(first_name: str, last_name: str, email: str) -> None:
+    if not (first_name or last_name):
+        raise Refused("Enter a first or last name.", field="first_name")
+    if not email:
+        raise Refused("Enter an email.", field="email")
+    local, _, host = email.rpartition("@")
+    if not local or not host:
+        raise Refused("Enter an email such as name@example.com.", field="email")

@@ -95,10 +95,12 @@ def test_the_loyalty_page_of_a_logged_in_shopper(context, server, storefront, de
     screenshot(page, "loyalty-logged-in")
 
 
-def test_the_loyalty_page_of_a_logged_out_shopper(storefront):
+def test_the_loyalty_page_of_a_logged_out_shopper(storefront, demo_shop):
     page = storefront(None)
     expect(page.get_by_role("heading", level=1)).to_have_text("Rewards for regulars")
-    expect(page.get_by_role("link", name="Sign in")).to_have_attribute("href", "/account/login")
+    # The theme's sign-in page: in the dev store, under the shop's path (tests/browser/test_devstore_pages.py)
+    sign_in = f"/devstore/shops/{demo_shop.domain}/account/login"
+    expect(page.get_by_role("link", name="Sign in")).to_have_attribute("href", sign_in)
     print(f"\nloyalty page, logged out: {web_vitals(page)}")
     assert_accessible(page)
     screenshot(page, "loyalty-logged-out")

@@ -28,3 +28,19 @@ async def test_the_mounted_dev_store_links_and_redirects_under_devstore(settings
     assert re.search(r'<base href="/devstore/">', page.text)
     assert added.status_code == 303, added.text
     assert added.headers["location"] == f"{APP_URL}/devstore/"
+
+
+async def test_the_mounted_dev_store_account_pages_link_under_devstore(settings, devstore):
+    # given the app with the dev store mounted, and a shop with a customer
+    async with running_app(settings.model_copy(update={"dangol_dev_store": True}), devstore) as live:
+        [mounted] = [r.app for r in live.app.routes if isinstance(r, Mount) and r.path == "/devstore"]
+        mounted.state.store.ensure_shop(SHOP)
+        customer = mounted.state.store.add_customer(SHOP, "Jiwoo", "Kim", "jiwoo@example.com")
+
+        # when the shop's sign-in page is opened where the storefront's "Sign in" leads
+        page = await live.client.get(f"/devstore/shops/{SHOP}/account/login")
+
+    # then it opens the loyalty page as the customer, and goes back to the store, under /devstore
+    assert page.status_code == 200, page.text
+    assert f'href="/devstore/shops/{SHOP}/apps/loyalty/?customer_id={customer.id}"' in page.text
+    assert 'href="/devstore/"' in page.text

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.devstore.state import DevOrder, DevStore
+from tests.app.devstore.support import Refusal, refusal, typed
 from tests.factories import SHOP, install_shop
 from tests.loyalty.ledger import points
 from webhooks.models import WebhookInbox
@@ -87,16 +88,29 @@ async def test_an_order_placed_with_paid_ticked_is_paid_at_once(client, store_cl
     assert await _order_topics(db) == ["orders/create", "orders/paid"]
 
 
+EMPTY = "Enter an amount."
+NOT_A_NUMBER = "Enter the amount as a number, such as 10.00."
+ABOVE_ZERO = "Enter an amount above zero."
+CENTS = "Enter at most 2 decimal places: the smallest amount in USD is 0.01."
+# What an amount field refuses wherever it is, with the message the page shows next to it.
+AMOUNTS_REFUSED = [
+    ("empty", "", EMPTY),
+    ("only spaces", "   ", EMPTY),
+    ("not a number", "abc", NOT_A_NUMBER),
+    ("a decimal comma", "12,50", NOT_A_NUMBER),
+    ("not finite", "Infinity", NOT_A_NUMBER),
+    ("negative", "-5", ABOVE_ZERO),
+    ("zero", "0", ABOVE_ZERO),
+    ("zero with cents", "0.00", ABOVE_ZERO),
+    ("more decimals than cents", "12.345", CENTS),
+    ("a fraction of a cent", "0.001", CENTS),
+    ("beyond any order", "1000000000.01", "Enter an amount of at most 1,000,000,000."),
+]
+
+
 @pytest.mark.parametrize(
     ("_case", "amount", "message"),
-    [
-        ("not a number", "abc", "is not an amount"),
-        ("negative", "-5", "above zero"),
-        ("zero", "0", "above zero"),
-        ("rounds to zero cents", "0.001", "above zero"),
-        ("more than is left", "30.01", "left to refund"),
-        ("not finite", "Infinity", "Enter an amount"),
-    ],
+    [*AMOUNTS_REFUSED, ("more than is left", "30.01", "Only 30.00 USD is left to refund on order #1001.")],
 )
 async def test_a_refund_the_store_cannot_make_is_a_form_error_that_changes_nothing(
     client, store_client, devstore, db, _case, amount, message
@@ -112,12 +126,10 @@ async def test_a_refund_the_store_cannot_make_is_a_form_error_that_changes_nothi
     # when
     response = await store_client.post(f"/shops/{SHOP}/orders/{order.id}/refund", data={"amount": amount})
 
-    # then the page comes back with the message by the form, and nothing moved
+    # then the page comes back with the message by the order's amount, and nothing moved
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
-    alert = re.search(r'<p class="error" role="alert" id="error-refund-\d+">([^<]*)</p>', response.text)
-    assert alert is not None, response.text
-    assert message in alert.group(1)
+    assert refusal(response.text) == Refusal(message=message, field="amount")
     assert 'aria-invalid="true"' in _row(response.text, order)
     assert devstore.order(SHOP, order.id).model_dump() == before
     assert await _order_topics(db) == topics_before
@@ -137,18 +149,65 @@ async def test_a_refund_of_exactly_what_is_left_refunds_the_order(client, store_
     assert (await _order_topics(db)).count("refunds/create") == 2
 
 
-async def test_an_order_amount_that_is_not_a_number_is_a_form_error(client, store_client, devstore, db):
+async def test_an_amount_with_zeros_beyond_the_cents_is_the_amount_it_says(client, store_client, devstore):
+    # given
+    await install_shop(client, store_client)
+    # when an order and a refund are typed with a third decimal that is zero
+    order = await _place(store_client, devstore, amount="20.500", paid="true")
+    refunded = await store_client.post(f"/shops/{SHOP}/orders/{order.id}/refund", data={"amount": "5.250"})
+    # then both are taken as the cents they amount to
+    assert refunded.status_code == 303
+    assert (order.subtotal, devstore.order(SHOP, order.id).current_subtotal) == (Decimal("20.50"), Decimal("15.25"))
+
+
+@pytest.mark.parametrize(("_case", "amount", "message"), AMOUNTS_REFUSED)
+async def test_an_order_subtotal_the_store_cannot_take_is_a_form_error_that_places_nothing(
+    client, store_client, devstore, db, _case, amount, message
+):
     # given
     await install_shop(client, store_client)
     # when
-    response = await store_client.post(f"/shops/{SHOP}/orders", data={"amount": "12,50", "paid": "true"})
-    # then
+    response = await store_client.post(f"/shops/{SHOP}/orders", data={"amount": amount, "paid": "true"})
+    # then the page says why next to the subtotal, which keeps what was typed, and no order exists
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
-    assert "is not an amount" in response.text
-    assert 'value="12,50"' in response.text
+    assert refusal(response.text) == Refusal(message=message, field="amount")
+    assert typed(response.text, "amount") == amount
     assert devstore.shop(SHOP).orders == {}
     assert await _order_topics(db) == []
+
+
+async def test_a_subtotal_left_out_of_the_form_places_nothing(client, store_client, devstore, db):
+    # given
+    await install_shop(client, store_client)
+    # when a post carries no subtotal at all (a script, or a form without the field)
+    response = await store_client.post(f"/shops/{SHOP}/orders", data={"paid": "true"})
+    # then it is refused like an empty one, not placed for some amount of the store's choosing
+    assert response.status_code == 422
+    assert refusal(response.text).message == EMPTY
+    assert devstore.shop(SHOP).orders == {}
+    assert await _order_topics(db) == []
+
+
+@pytest.mark.parametrize(
+    ("_case", "currency", "amount", "message"),
+    [
+        ("yen has no smaller unit", "JPY", "1200.5", "Enter a whole amount: the smallest amount in JPY is 1."),
+        ("dinar has fils", "KWD", "3.2505", "Enter at most 3 decimal places: the smallest amount in KWD is 0.001."),
+    ],
+)
+async def test_the_decimals_an_amount_may_have_are_the_shop_currencys(
+    store_client, devstore, _case, currency, amount, message
+):
+    # given a shop in a currency whose smallest unit is not the cent
+    domain = f"{currency.lower()}-shop.myshopify.com"
+    devstore.ensure_shop(domain, currency=currency)
+    # when an order is placed with more decimals than that unit has
+    response = await store_client.post(f"/shops/{domain}/orders", data={"amount": amount, "paid": "true"})
+    # then it is refused in the currency's terms
+    assert response.status_code == 422
+    assert refusal(response.text).message == message
+    assert devstore.shop(domain).orders == {}
 
 
 async def test_the_orders_table_names_customers_and_guests(client, store_client, devstore):
