@@ -244,7 +244,7 @@ def create_devstore(
     @api.get("/shops/{domain}/customers.json")
     async def list_customers(domain: str) -> list[dict[str, Any]]:
         """The shop's customers, for scripts (dangol dev prints a shopper's page with one)."""
-        shop = store.shop(domain)
+        shop = shop_or_404(domain)
         return [
             {"id": c.id, "first_name": c.first_name, "last_name": c.last_name, "email": c.email}
             for c in shop.customers.values()
@@ -268,7 +268,7 @@ def create_devstore(
             return Response(
                 response.content, status_code=response.status_code, media_type=response.headers.get("content-type")
             )
-        shop = store.shop(domain)
+        shop = shop_or_404(domain)
         customer_id = request.query_params.get("customer_id", "")
         customer = shop.customers.get(int(customer_id)) if customer_id.isdigit() else None
         locale = request.query_params.get("locale") or "en"
