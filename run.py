@@ -155,7 +155,13 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "dev":
-        return _call([str(BIN / "dangol"), "dev", *rest])
+        dev = [str(BIN / "dangol"), "dev", *rest]
+        if os.name == "posix":
+            # Become `dangol dev`: a signal sent to this process alone (a process manager's, a
+            # `kill -INT`) then reaches the one that stops everything, not a wrapper that waits.
+            sys.stdout.flush()
+            os.execv(dev[0], dev)
+        return _call(dev)
     if command == "test":
         return run_tests(rest)
     for step in CHECKS:

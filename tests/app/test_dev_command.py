@@ -135,7 +135,10 @@ def _assert_stopped_quietly(said_after_ctrl_c: str) -> None:
         assert noise not in said_after_ctrl_c, said_after_ctrl_c
 
 
-def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize(
+    "to_whom", ["terminal", "process"], ids=["_case=ctrl_c_in_a_terminal", "_case=kill_int_its_pid"]
+)
+def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path, to_whom):
     # given `python3 run.py dev` (the README's first command) run with this checkout's environment,
     # keeping its database and var/ in a folder of its own
     env = _newcomer_env(tmp_path) | {
@@ -149,7 +152,11 @@ def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path):
         _wait_for(log, "Press Ctrl-C", dev, within=120)
     finally:
         said_before_ctrl_c = len(log.read_bytes())
-        _ctrl_c(dev)
+        if to_whom == "terminal":
+            _ctrl_c(dev)
+        else:  # a process manager, or `kill -INT` by hand: the signal reaches run.py's pid only
+            dev.send_signal(signal.SIGINT)
+            dev.wait(timeout=30)
     # then run.py, dangol dev and its children all stopped, with one line and no traceback
     assert dev.returncode == 0
     _assert_stopped_quietly(log.read_bytes()[said_before_ctrl_c:].decode(errors="replace"))
