@@ -35,6 +35,8 @@ def dev_environment(port: int, smtp_port: int) -> dict[str, str]:
 def run_dev(port: int = 8000, smtp_port: int = 1025) -> int:
     """Until Ctrl-C (or SIGTERM, e.g. `kill`): then every child stops and one line says so."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Also when started where SIGINT is ignored (a shell's background job, nohup): `kill -INT` stops it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _run_until_stopped(port, smtp_port)
     except KeyboardInterrupt:

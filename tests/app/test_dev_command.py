@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -108,9 +109,12 @@ def test_dangol_dev_runs_the_whole_product_and_stops_on_ctrl_c(tmp_path):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
-def _start_in_a_terminal(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start_in_a_terminal(
+    command: list[str], env: dict[str, str], log: Path, sigint: Any = signal.SIG_DFL
+) -> subprocess.Popen[bytes]:
     """In a process group of its own, as a shell starts a foreground command, with SIGINT's default
-    action even when this test runs where SIGINT is ignored (a background job of a script)."""
+    action even when this test runs where SIGINT is ignored (a background job of a script), or
+    ignored on purpose (`sigint=signal.SIG_IGN`: as a shell starts a background job)."""
     with log.open("wb") as handle:
         return subprocess.Popen(
             command,
@@ -119,7 +123,7 @@ def _start_in_a_terminal(command: list[str], env: dict[str, str], log: Path) -> 
             stdout=handle,
             stderr=handle,
             start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
         )
 
 
@@ -136,7 +140,9 @@ def _assert_stopped_quietly(said_after_ctrl_c: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "to_whom", ["terminal", "process"], ids=["_case=ctrl_c_in_a_terminal", "_case=kill_int_its_pid"]
+    "to_whom",
+    ["terminal", "process", "background job"],
+    ids=["_case=ctrl_c_in_a_terminal", "_case=kill_int_its_pid", "_case=kill_int_a_background_job"],
 )
 def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path, to_whom):
     # given `python3 run.py dev` (the README's first command) run with this checkout's environment,
@@ -147,7 +153,8 @@ def test_run_py_dev_stops_quietly_on_ctrl_c(tmp_path, to_whom):
     }
     log = tmp_path / "run.log"
     command = [sys.executable, str(ROOT / "run.py"), "dev", "--port", str(free_port()), "--smtp-port", str(free_port())]
-    dev = _start_in_a_terminal(command, env, log)
+    ignored = signal.SIG_IGN if to_whom == "background job" else signal.SIG_DFL
+    dev = _start_in_a_terminal(command, env, log, sigint=ignored)
     try:
         _wait_for(log, "Press Ctrl-C", dev, within=120)
     finally:
